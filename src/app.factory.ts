@@ -1,0 +1,50 @@
+import fastifyCookie from '@fastify/cookie';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import { AuthErrorCode } from './auth/errors/auth-error-code.js';
+import { AuthError } from './auth/errors/auth-error.js';
+import { AuthExceptionFilter } from './auth/errors/auth-exception.filter.js';
+import type { Configuration } from './config/configuration.js';
+import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
+import { setUpSwagger } from './swagger.js';
+
+// Our JSON bodies are a few hundred bytes; anything near this is abuse.
+const BODY_LIMIT = 16 * 1024;
+
+/** Builds the service (not yet listening): used by main.ts and by every e2e test. */
+export async function createApp(configuration: Configuration, databaseUrl: string): Promise<NestFastifyApplication> {
+  const logger = createPinoLogger(configuration.http.logLevel);
+  const adapter = new FastifyAdapter({
+    // Fastify logs every request at info; only at debug and below are they worth their cost.
+    loggerInstance: logger.child({}, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: configuration.http.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(configuration, databaseUrl), adapter, {
+    logger: new PinoLoggerService(logger),
+  });
+  await app.register(fastifyCookie);
+  app.enableCors({
+    origin: configuration.http.corsOrigins,
+    credentials: true,
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+  });
+  app.useGlobalFilters(new AuthExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) =>
+        new AuthError(AuthErrorCode.ValidationFailed, {
+          details: errors.flatMap((error) => Object.values(error.constraints ?? { [error.property]: `${error.property} is invalid` })),
+        }),
+    }),
+  );
+  setUpSwagger(app);
+  return app;
+}

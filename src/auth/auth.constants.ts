@@ -1,0 +1,10 @@
+/** Passport strategy names, used by the strategies and the guards that run them. */
+export const JWT_STRATEGY = 'jwt';
+export const REFRESH_TOKEN_STRATEGY = 'refresh-token';
+
+/** Metadata keys set by the decorators and read by the guards. */
+export const IS_PUBLIC_KEY = 'auth:isPublic';
+export const ROLES_KEY = 'auth:roles';
+
+/** The name the OpenAPI document gives the Bearer scheme. */
+export const BEARER_SECURITY = 'bearer';

@@ -1,0 +1,150 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { UserDto } from '../users/user.dto.js';
+import { toUserDto } from '../users/user.mapper.js';
+import { AuthService } from './auth.service.js';
+import { clientInfoOf } from './client-info.js';
+import { ApiErrors } from './decorators/api-errors.decorator.js';
+import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
+import { Authenticated } from './decorators/authenticated.decorator.js';
+import { Public } from './decorators/public.decorator.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { ClaimsDto } from './dto/claims.dto.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshTokenDto } from './dto/refresh-token.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+import { TokenPairDto } from './dto/token-pair.dto.js';
+import { AuthErrorCode as Code } from './errors/auth-error-code.js';
+import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
+import { RefreshTokenGuard } from './guards/refresh-token.guard.js';
+import { RefreshCookie } from './refresh-cookie.js';
+import type { IssuedTokens } from './sessions/sessions.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import type { RefreshTokenCredential } from './strategies/refresh-token.strategy.js';
+import type { AuthPrincipal } from './tokens/access-token.js';
+
+const REFRESH_COOKIE_DOC = 'The refresh token may come from the refresh cookie instead of the body; then X-Requested-With is required and Origin, when sent, must be allowed.';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly cookie: RefreshCookie,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiErrors(Code.ValidationFailed, Code.EmailTaken, Code.RateLimited, Code.ServiceUnavailable)
+  async register(@Body() body: RegisterDto): Promise<UserDto> {
+    return toUserDto(await this.auth.register(body));
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Log in: a new session with an access token and a refresh token (also set as a cookie)' })
+  @ApiOkResponse({ type: TokenPairDto, headers: { 'Set-Cookie': { description: 'The refresh cookie', schema: { type: 'string' } } } })
+  @ApiErrors(Code.ValidationFailed, Code.InvalidCredentials, Code.RateLimited, Code.ServiceUnavailable)
+  async login(
+    @Body() body: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPairDto> {
+    return this.respondWithTokens(reply, await this.auth.login(body.email, body.password, clientInfoOf(request)));
+  }
+
+  @Public()
+  @UseGuards(RefreshTokenGuard)
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Rotate the refresh token: a new pair; presenting a rotated token revokes the session', description: REFRESH_COOKIE_DOC })
+  @ApiBody({ type: RefreshTokenDto, required: false })
+  @ApiSecurity('refreshCookie')
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors(
+    Code.ValidationFailed,
+    Code.RefreshTokenConflict,
+    Code.RefreshTokenInvalid,
+    Code.RefreshTokenExpired,
+    Code.RefreshTokenReused,
+    Code.SessionRevoked,
+    Code.CsrfRejected,
+    Code.RateLimited,
+    Code.ServiceUnavailable,
+  )
+  async refresh(
+    @Body() _body: RefreshTokenDto,
+    @CurrentPrincipal() credential: RefreshTokenCredential,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPairDto> {
+    return this.respondWithTokens(reply, await this.sessions.refresh(credential.refreshToken));
+  }
+
+  @Public()
+  @UseGuards(BearerOrRefreshTokenGuard)
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End the current session (by Bearer token, or by refresh token) and clear the cookie', description: REFRESH_COOKIE_DOC })
+  @ApiBody({ type: RefreshTokenDto, required: false })
+  @ApiSecurity('bearer')
+  @ApiSecurity('refreshCookie')
+  @ApiNoContentResponse({ description: 'Logged out' })
+  @ApiErrors(Code.ValidationFailed, Code.TokenInvalid, Code.TokenExpired, Code.SessionRevoked, Code.RefreshTokenInvalid, Code.CsrfRejected, Code.ServiceUnavailable)
+  async logout(
+    @Body() _body: RefreshTokenDto,
+    @CurrentPrincipal() caller: AuthPrincipal | RefreshTokenCredential,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const sessionId = 'refreshToken' in caller ? await this.sessions.sessionIdOf(caller.refreshToken) : caller.sessionId;
+    await this.sessions.end(sessionId, 'logout');
+    this.cookie.clear(reply);
+  }
+
+  @Authenticated()
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End every session of the caller' })
+  @ApiNoContentResponse({ description: 'Every session ended' })
+  @ApiErrors(Code.ServiceUnavailable)
+  async logoutAll(@CurrentPrincipal() principal: AuthPrincipal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.sessions.endAll(principal.userId, 'logout_all');
+    this.cookie.clear(reply);
+  }
+
+  @Authenticated()
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change the password; every other session is ended' })
+  @ApiNoContentResponse({ description: 'Password changed' })
+  @ApiErrors(Code.ValidationFailed, Code.InvalidCredentials, Code.ServiceUnavailable)
+  async changePassword(@CurrentPrincipal() principal: AuthPrincipal, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.auth.changePassword(principal.userId, principal.sessionId, body.currentPassword, body.newPassword);
+  }
+
+  @Authenticated()
+  @Get('claims')
+  @ApiOperation({ summary: "The verified claims of the caller's access token (no database work)" })
+  @ApiOkResponse({ type: ClaimsDto })
+  claims(@CurrentPrincipal() principal: AuthPrincipal): ClaimsDto {
+    return { sub: principal.userId, sid: principal.sessionId, roles: principal.roles, iat: principal.issuedAt, exp: principal.expiresAt };
+  }
+
+  private respondWithTokens(reply: FastifyReply, tokens: IssuedTokens): TokenPairDto {
+    this.cookie.set(reply, tokens.refreshToken, tokens.refreshTokenExpiresIn);
+    void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    return { ...tokens, tokenType: 'Bearer' };
+  }
+}

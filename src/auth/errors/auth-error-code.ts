@@ -1,0 +1,73 @@
+/** Every machine-readable error code the service answers with. Clients switch on these; they never change. */
+export const AuthErrorCode = {
+  ValidationFailed: 'validation_failed',
+  InvalidCredentials: 'invalid_credentials',
+  EmailTaken: 'email_taken',
+  TokenInvalid: 'token_invalid',
+  TokenExpired: 'token_expired',
+  SessionRevoked: 'session_revoked',
+  SessionNotFound: 'session_not_found',
+  RefreshTokenInvalid: 'refresh_token_invalid',
+  RefreshTokenExpired: 'refresh_token_expired',
+  RefreshTokenReused: 'refresh_token_reused',
+  RefreshTokenConflict: 'refresh_token_conflict',
+  CsrfRejected: 'csrf_rejected',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  RateLimited: 'rate_limited',
+  ServiceUnavailable: 'service_unavailable',
+  InternalError: 'internal_error',
+} as const;
+
+export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
+
+/** The HTTP status each code is answered with; only the exception filter reads this. */
+export const AUTH_ERROR_STATUS: Record<AuthErrorCode, number> = {
+  validation_failed: 400,
+  refresh_token_conflict: 400,
+  invalid_credentials: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  session_revoked: 401,
+  refresh_token_invalid: 401,
+  refresh_token_expired: 401,
+  refresh_token_reused: 401,
+  csrf_rejected: 403,
+  forbidden: 403,
+  session_not_found: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  email_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+};
+
+/** The client-facing sentence for each code; the internal reason goes to the log only. */
+export const AUTH_ERROR_MESSAGE: Record<AuthErrorCode, string> = {
+  validation_failed: 'The request is not valid.',
+  refresh_token_conflict: 'The refresh token in the body differs from the one in the cookie.',
+  invalid_credentials: 'Invalid email or password.',
+  token_invalid: 'The access token is invalid.',
+  token_expired: 'The access token has expired.',
+  session_revoked: 'The session has been revoked.',
+  refresh_token_invalid: 'The refresh token is invalid.',
+  refresh_token_expired: 'The refresh token has expired.',
+  refresh_token_reused: 'The refresh token was already used; the session has been revoked.',
+  csrf_rejected: 'Cross-site request rejected.',
+  forbidden: 'Forbidden.',
+  session_not_found: 'Session not found.',
+  not_found: 'Not found.',
+  method_not_allowed: 'Method not allowed.',
+  email_taken: 'An account with this email already exists.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'The request body must be application/json.',
+  rate_limited: 'Too many requests; retry later.',
+  internal_error: 'Internal server error.',
+  service_unavailable: 'The service is temporarily unavailable.',
+};

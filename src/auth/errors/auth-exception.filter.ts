@@ -1,0 +1,89 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from '../../database/database-unavailable.js';
+import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, AuthErrorCode } from './auth-error-code.js';
+import { AuthError } from './auth-error.js';
+
+/** The JSON body of every error. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code: AuthErrorCode;
+  details?: string[];
+}
+
+const CODE_BY_STATUS: Record<number, AuthErrorCode> = {
+  400: AuthErrorCode.ValidationFailed,
+  401: AuthErrorCode.TokenInvalid,
+  403: AuthErrorCode.Forbidden,
+  404: AuthErrorCode.NotFound,
+  405: AuthErrorCode.MethodNotAllowed,
+  413: AuthErrorCode.PayloadTooLarge,
+  415: AuthErrorCode.UnsupportedMediaType,
+  429: AuthErrorCode.RateLimited,
+  503: AuthErrorCode.ServiceUnavailable,
+};
+
+/**
+ * Maps every failure to `{statusCode, error, message, code}`. The only place that knows HTTP statuses
+ * for domain errors; internals (stack, SQL, hashes, tokens) go to the log, never to the client.
+ */
+@Catch()
+export class AuthExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const { code, status, details, bearer } = this.classify(exception, request);
+    const body: ErrorBody = {
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+      message: AUTH_ERROR_MESSAGE[code],
+      code,
+      ...(details?.length ? { details } : {}),
+    };
+    if (bearer) reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+    if (status === 503) reply.header('Retry-After', '5');
+    reply.header('Cache-Control', 'no-store');
+    void reply.status(status).type('application/json; charset=utf-8').send(body);
+  }
+
+  private classify(
+    exception: unknown,
+    request: FastifyRequest,
+  ): { code: AuthErrorCode; status: number; details?: string[]; bearer?: boolean } {
+    if (exception instanceof AuthError) {
+      if (exception.options.reason) this.logger.debug(`${request.method} ${request.url}: ${exception.code} (${exception.options.reason})`);
+      return {
+        code: exception.code,
+        status: AUTH_ERROR_STATUS[exception.code],
+        details: exception.options.details,
+        bearer: exception.options.bearer,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = CODE_BY_STATUS[status];
+      if (code) return { code, status, details: this.validationDetails(exception, status) };
+      if (status < 500) return { code: AuthErrorCode.ValidationFailed, status };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`${request.method} ${request.url}: database unavailable (${(exception as Error).message})`);
+      return { code: AuthErrorCode.ServiceUnavailable, status: 503 };
+    }
+    this.logger.error(`${request.method} ${request.url}: unexpected error`, (exception as Error)?.stack ?? String(exception));
+    return { code: AuthErrorCode.InternalError, status: 500 };
+  }
+
+  /** class-validator messages name the field and rule only; they are safe to return. */
+  private validationDetails(exception: HttpException, status: number): string[] | undefined {
+    if (status !== 400) return undefined;
+    const response = exception.getResponse();
+    const message = typeof response === 'object' && response ? (response as { message?: unknown }).message : undefined;
+    if (Array.isArray(message)) return message.filter((item): item is string => typeof item === 'string');
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from './decorators/api-errors.decorator.js';
+import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
+import { Authenticated } from './decorators/authenticated.decorator.js';
+import { SessionDto } from './dto/session.dto.js';
+import { AuthErrorCode as Code } from './errors/auth-error-code.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import type { AuthPrincipal } from './tokens/access-token.js';
+
+@ApiTags('sessions')
+@Authenticated()
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({ summary: "The caller's live sessions (no token material)" })
+  @ApiOkResponse({ type: [SessionDto] })
+  @ApiErrors(Code.ServiceUnavailable)
+  async list(@CurrentPrincipal() principal: AuthPrincipal): Promise<SessionDto[]> {
+    const sessions = await this.sessions.listLive(principal.userId);
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      userAgent: session.userAgent,
+      ip: session.ip,
+      current: session.id === principal.sessionId,
+    }));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: "End one of the caller's sessions; its tokens stop working at once" })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Session ended' })
+  @ApiErrors(Code.SessionNotFound, Code.ServiceUnavailable)
+  async remove(@CurrentPrincipal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
+    await this.sessions.endOwn(principal.userId, id);
+  }
+}

@@ -1,0 +1,34 @@
+/** What the database says about a presented refresh token and its family, read under the family's lock. */
+export interface RefreshState {
+  /** The database's clock. */
+  now: Date;
+  sessionGeneration: number;
+  sessionRevoked: boolean;
+  expiresAt: Date;
+  lastUsedAt: Date;
+  tokenGeneration: number;
+  tokenRotatedAt: Date | null;
+}
+
+export interface RefreshPolicy {
+  /** Seconds a session may go unused. */
+  idleTtl: number;
+  /** Seconds after its rotation a token may come back without counting as reuse; 0 is strict mode. */
+  reuseGrace: number;
+}
+
+/**
+ * rotate: the token is the family's active one. grace: it was rotated moments ago (a retry or a
+ * second tab): answer with the current token. reuse: an old token came back: revoke the family.
+ */
+export type RefreshDecision = 'rotate' | 'grace' | 'reuse' | 'revoked' | 'expired';
+
+/** The rotation rules of the contract, as one pure function. */
+export function decideRefresh(state: RefreshState, policy: RefreshPolicy): RefreshDecision {
+  if (state.sessionRevoked) return 'revoked';
+  const now = state.now.getTime();
+  if (now >= state.expiresAt.getTime() || now >= state.lastUsedAt.getTime() + policy.idleTtl * 1000) return 'expired';
+  if (state.tokenGeneration === state.sessionGeneration) return 'rotate';
+  const rotatedAgo = state.tokenRotatedAt ? now - state.tokenRotatedAt.getTime() : Infinity;
+  return rotatedAgo < policy.reuseGrace * 1000 ? 'grace' : 'reuse';
+}

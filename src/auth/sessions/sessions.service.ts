@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { randomUUID } from 'node:crypto';
+import type { Configuration, TokenConfig } from '../../config/configuration.js';
+import { UserStore } from '../../users/user-store.js';
+import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { AuthError } from '../errors/auth-error.js';
+import { AccessTokenService } from '../tokens/access-token.service.js';
+import type { RefreshPolicy } from './refresh-decision.js';
+import { RefreshTokenCodec } from './refresh-token-codec.js';
+import { RevokedSessions } from './revoked-sessions.js';
+import { type Revocation, type RevocationReason, type SessionRecord, SessionStore } from './session-store.js';
+
+/** Where a session was started from, shown in the session list. */
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** An access token and the refresh token of its session. */
+export interface IssuedTokens {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  refreshToken: string;
+  /** Seconds the refresh token stays usable: the sooner of the idle and the absolute end. */
+  refreshTokenExpiresIn: number;
+  sessionId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Sessions and their tokens: start, rotate, list and revoke. */
+@Injectable()
+export class SessionsService {
+  private readonly config: TokenConfig;
+  private readonly policy: RefreshPolicy;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly codec: RefreshTokenCodec,
+    private readonly accessTokens: AccessTokenService,
+    private readonly revokedSessions: RevokedSessions,
+    private readonly users: UserStore,
+    config: ConfigService<Configuration, true>,
+  ) {
+    this.config = config.get('tokens', { infer: true });
+    this.policy = { idleTtl: this.config.refreshIdleTtl, reuseGrace: this.config.refreshReuseGrace };
+  }
+
+  async start(user: { id: string; roles: string[] }, client: ClientInfo): Promise<IssuedTokens> {
+    const id = randomUUID();
+    const session = await this.store.create(
+      { id, userId: user.id, ttl: this.config.refreshTokenTtl, ...client },
+      this.codec.hashFor(id, 0),
+    );
+    return this.issue(session, user.roles);
+  }
+
+  /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    if (!this.codec.isWellFormed(refreshToken)) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed' });
+    const outcome = await this.store.refresh(this.codec.hash(refreshToken), this.policy, (sessionId, generation) =>
+      this.codec.hashFor(sessionId, generation),
+    );
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
+      case 'expired':
+        throw new AuthError(AuthErrorCode.RefreshTokenExpired);
+      case 'revoked':
+        throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
+      case 'reused':
+        this.remember([outcome.revocation]);
+        throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation.sessionId} revoked` });
+    }
+    const user = await this.users.findById(outcome.session.userId);
+    if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
+    return this.issue(outcome.session, user.roles);
+  }
+
+  /** The session a refresh token (current or already rotated) belongs to. */
+  async sessionIdOf(refreshToken: string): Promise<string> {
+    const sessionId = this.codec.isWellFormed(refreshToken)
+      ? await this.store.findSessionIdByTokenHash(this.codec.hash(refreshToken))
+      : undefined;
+    if (!sessionId) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
+    return sessionId;
+  }
+
+  /** Ends a session; already-ended sessions are left as they are. */
+  async end(sessionId: string, reason: RevocationReason): Promise<void> {
+    this.remember(await this.store.revoke(sessionId, reason));
+  }
+
+  /** Ends one of the user's own sessions; session_not_found when it is not one of their live ones. */
+  async endOwn(userId: string, sessionId: string): Promise<void> {
+    const revoked = UUID.test(sessionId) ? await this.store.revoke(sessionId, 'deleted', userId) : [];
+    if (!revoked.length) throw new AuthError(AuthErrorCode.SessionNotFound);
+    this.remember(revoked);
+  }
+
+  /** Ends every session of the user but `keepSessionId`. */
+  async endAll(userId: string, reason: RevocationReason, keepSessionId?: string): Promise<void> {
+    this.remember(await this.store.revokeAllOfUser(userId, reason, keepSessionId));
+  }
+
+  listLive(userId: string): Promise<SessionRecord[]> {
+    return this.store.listLive(userId, this.config.refreshIdleTtl);
+  }
+
+  private issue(session: SessionRecord, roles: string[]): IssuedTokens {
+    const { accessToken, expiresIn } = this.accessTokens.issue({ userId: session.userId, sessionId: session.id, roles });
+    // Both ends measured on the database's clock: lastUsedAt was just set to its "now".
+    const untilAbsoluteEnd = Math.floor((session.expiresAt.getTime() - session.lastUsedAt.getTime()) / 1000);
+    return {
+      accessToken,
+      expiresIn,
+      refreshToken: this.codec.tokenFor(session.id, session.generation),
+      refreshTokenExpiresIn: Math.max(0, Math.min(untilAbsoluteEnd, this.config.refreshIdleTtl)),
+      sessionId: session.id,
+    };
+  }
+
+  /** Access tokens of revoked sessions are refused from now on, on this instance without waiting for the feed. */
+  private remember(revocations: Revocation[]): void {
+    for (const { sessionId, revokedAt } of revocations) this.revokedSessions.add([sessionId], revokedAt.getTime());
+  }
+}

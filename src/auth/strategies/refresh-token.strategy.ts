@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import type { Configuration } from '../../config/configuration.js';
+import { REFRESH_TOKEN_STRATEGY } from '../auth.constants.js';
+import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { AuthError } from '../errors/auth-error.js';
+import { RefreshCookie } from '../refresh-cookie.js';
+
+/** A refresh token as presented, not yet checked against the database. */
+export interface RefreshTokenCredential {
+  refreshToken: string;
+}
+
+/**
+ * Takes the refresh token from the JSON body or the cookie. A cookie-only request must prove it is
+ * not a cross-site form post: an X-Requested-With header, and an Origin (when sent) we allow.
+ */
+@Injectable()
+export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_TOKEN_STRATEGY) {
+  private readonly allowedOrigins: Set<string>;
+
+  constructor(
+    private readonly cookie: RefreshCookie,
+    config: ConfigService<Configuration, true>,
+  ) {
+    super();
+    this.allowedOrigins = new Set(config.get('http', { infer: true }).corsOrigins);
+  }
+
+  validate(request: FastifyRequest): RefreshTokenCredential {
+    const bodyToken = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+    if (bodyToken !== undefined && typeof bodyToken !== 'string') {
+      throw new AuthError(AuthErrorCode.ValidationFailed, { details: ['refreshToken must be a string'] });
+    }
+    const cookieToken = this.cookie.read(request);
+    if (bodyToken && cookieToken && bodyToken !== cookieToken) throw new AuthError(AuthErrorCode.RefreshTokenConflict);
+    if (bodyToken) return { refreshToken: bodyToken };
+    if (!cookieToken) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'no refresh token' });
+    this.assertNotCrossSite(request);
+    return { refreshToken: cookieToken };
+  }
+
+  private assertNotCrossSite(request: FastifyRequest): void {
+    if (request.headers['x-requested-with'] === undefined) {
+      throw new AuthError(AuthErrorCode.CsrfRejected, { reason: 'cookie without X-Requested-With' });
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.allowedOrigins.has(origin) && !isSameOrigin(origin, request)) {
+      throw new AuthError(AuthErrorCode.CsrfRejected, { reason: `origin ${origin} not allowed` });
+    }
+  }
+}
+
+function isSameOrigin(origin: string, request: FastifyRequest): boolean {
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,119 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  randomBytes,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import type { JwtAlgorithm, TokenConfig } from '../../config/configuration.js';
+import { ConfigurationError } from '../../config/configuration-error.js';
+import { readOrCreateDevelopmentSecret } from '../../config/development-secret.js';
+
+/** A public key as published at /.well-known/jwks.json. */
+export interface PublicJwk extends JsonWebKey {
+  kid: string;
+  alg: JwtAlgorithm;
+  use: 'sig';
+}
+
+interface PrivateJwk extends JsonWebKey {
+  kid?: unknown;
+}
+
+/**
+ * The keys access tokens are signed and verified with, imported once at start-up as KeyObjects
+ * (jsonwebtoken re-parses string keys on every call, 5–45× slower). The first key signs; all verify.
+ */
+export class SigningKeys {
+  private readonly byKid: Map<string, KeyObject>;
+
+  constructor(
+    readonly algorithm: JwtAlgorithm,
+    readonly signing: { kid: string; key: KeyObject },
+    verifying: Map<string, KeyObject>,
+    /** Public halves; empty for HS256. */
+    readonly publicJwks: PublicJwk[],
+  ) {
+    this.byKid = verifying;
+  }
+
+  /** The verification key for a kid, or undefined when the kid is not one of ours. */
+  verificationKey(kid: string): KeyObject | undefined {
+    return this.byKid.get(kid);
+  }
+}
+
+const KEY_TYPE: Record<Exclude<JwtAlgorithm, 'HS256'>, { kty: string; crv?: string }> = {
+  ES256: { kty: 'EC', crv: 'P-256' },
+  RS256: { kty: 'RSA' },
+};
+
+/** Builds the key set from configuration; in development, generates one key once into dataDir. */
+export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKeys {
+  if (config.algorithm === 'HS256') {
+    const secret = config.secret ?? readOrCreateDevelopmentSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+    const key = createSecretKey(Buffer.from(secret, 'utf8'));
+    // The kid names the secret without revealing it, so a token can say which secret signed it.
+    const kid = `hs-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`;
+    return new SigningKeys('HS256', { kid, key }, new Map([[kid, key]]), []);
+  }
+  const algorithm = config.algorithm;
+  const raw =
+    config.privateKeys ??
+    readOrCreateDevelopmentSecret(dataDir, `jwt-private-keys.${algorithm}.json`, () =>
+      JSON.stringify({ keys: [generatePrivateJwk(algorithm)] }),
+    );
+  const jwks = parseJwkSet(raw);
+  const verifying = new Map<string, KeyObject>();
+  const publicJwks: PublicJwk[] = [];
+  let signing: { kid: string; key: KeyObject } | undefined;
+  jwks.forEach((jwk, index) => {
+    const where = `JWT_PRIVATE_KEYS key ${index}`;
+    if (typeof jwk.kid !== 'string' || !/^[\w.-]{1,64}$/.test(jwk.kid)) throw new ConfigurationError([`${where}: needs a "kid" of 1-64 letters, digits, '.', '_' or '-'`]);
+    if (verifying.has(jwk.kid)) throw new ConfigurationError([`${where}: duplicate kid "${jwk.kid}"`]);
+    const expected = KEY_TYPE[algorithm];
+    if (jwk.kty !== expected.kty || (expected.crv && jwk.crv !== expected.crv)) {
+      throw new ConfigurationError([`${where}: ${algorithm} needs kty ${expected.kty}${expected.crv ? ` crv ${expected.crv}` : ''}`]);
+    }
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+    } catch {
+      throw new ConfigurationError([`${where}: not a valid private JWK`]);
+    }
+    if (algorithm === 'RS256' && (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+      throw new ConfigurationError([`${where}: RSA keys must be at least 2048 bits`]);
+    }
+    signing ??= { kid: jwk.kid, key: privateKey };
+    const publicKey = createPublicKey(privateKey);
+    verifying.set(jwk.kid, publicKey);
+    publicJwks.push({ ...publicKey.export({ format: 'jwk' }), kid: jwk.kid, alg: algorithm, use: 'sig' });
+  });
+  return new SigningKeys(algorithm, signing!, verifying, publicJwks);
+}
+
+function parseJwkSet(raw: string): PrivateJwk[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(['JWT_PRIVATE_KEYS is not valid JSON (expected {"keys": [...]})']);
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((key) => typeof key !== 'object' || key === null)) {
+    throw new ConfigurationError(['JWT_PRIVATE_KEYS must be a JWK Set with at least one key: {"keys": [...]}']);
+  }
+  return keys as PrivateJwk[];
+}
+
+/** A new private JWK with a random kid, for `npm run keys:generate` and development. */
+export function generatePrivateJwk(algorithm: Exclude<JwtAlgorithm, 'HS256'>): JsonWebKey & { kid: string; alg: string } {
+  const { privateKey } =
+    algorithm === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: algorithm };
+}

@@ -1,0 +1,13 @@
+import type { UserDto } from './user.dto.js';
+import type { StoredUser } from './user-store.js';
+
+/** The API's view of a user: never the password hash. */
+export function toUserDto(user: StoredUser): UserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    roles: user.roles,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
