@@ -16,6 +16,7 @@ import { PasswordHasher } from './passwords/password-hasher.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { PostgresSessionStore } from './sessions/postgres-session-store.js';
 import { RefreshTokenCodec } from './sessions/refresh-token-codec.js';
+import { RevocationFeed } from './sessions/revocation-feed.js';
 import { RevokedSessions } from './sessions/revoked-sessions.js';
 import { SessionStore } from './sessions/session-store.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -44,6 +45,7 @@ const signingKeysProvider = {
     signingKeysProvider,
     AccessTokenService,
     RevokedSessions,
+    RevocationFeed,
     RefreshTokenCodec,
     { provide: SessionStore, useClass: PostgresSessionStore },
     SessionsService,

@@ -13,6 +13,8 @@ export interface HttpConfig {
   trustProxy: boolean;
   cookieSecure: boolean;
   rateLimit: boolean;
+  /** Worker processes (node:cluster) serving the same port. */
+  webConcurrency: number;
 }
 
 export interface DatabaseConfig {
@@ -40,6 +42,11 @@ export interface TokenConfig {
   refreshTokenSecret: string | undefined;
 }
 
+export interface RevocationConfig {
+  /** Seconds the revocation feed may be down before the guard refuses to trust its memory (503). */
+  maxStaleness: number;
+}
+
 /** Every setting of the service, typed, in seconds where it is a duration. */
 export interface Configuration {
   production: boolean;
@@ -48,6 +55,7 @@ export interface Configuration {
   http: HttpConfig;
   database: DatabaseConfig;
   tokens: TokenConfig;
+  revocation: RevocationConfig;
 }
 
 const MAX_CLOCK_SKEW = 30;
@@ -73,6 +81,8 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
     clockSkew: seconds('JWT_CLOCK_SKEW', '5s'),
     refreshTokenSecret: env.REFRESH_TOKEN_SECRET,
   };
+  const revocationMaxStaleness = seconds('REVOCATION_MAX_STALENESS', '5s');
+  if (revocationMaxStaleness < 1) problems.push('REVOCATION_MAX_STALENESS must be at least 1 second');
   if (tokens.accessTokenTtl < 1) problems.push('ACCESS_TOKEN_TTL must be at least 1 second');
   if (tokens.refreshTokenTtl < 1) problems.push('REFRESH_TOKEN_TTL must be at least 1 second');
   if (tokens.refreshIdleTtl < 1) problems.push('REFRESH_IDLE_TTL must be at least 1 second');
@@ -96,6 +106,7 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
       trustProxy: env.TRUST_PROXY === 'true',
       cookieSecure: env.COOKIE_SECURE ? env.COOKIE_SECURE === 'true' : production,
       rateLimit: env.RATE_LIMIT !== 'off',
+      webConcurrency: env.WEB_CONCURRENCY ?? 1,
     },
     database: {
       url: env.DATABASE_URL,
@@ -104,5 +115,6 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
       embeddedPort: env.EMBEDDED_PG_PORT ?? 54329,
     },
     tokens,
+    revocation: { maxStaleness: revocationMaxStaleness },
   };
 }

@@ -59,7 +59,8 @@ export class Environment {
   @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
   REFRESH_REUSE_GRACE?: string;
 
-  @IsOptional() @IsIn(['ES256', 'RS256', 'HS256'])
+  // EdDSA is left out: jsonwebtoken 9 (under @nestjs/jwt and passport-jwt) cannot sign or verify it.
+  @IsOptional() @IsIn(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256 (EdDSA is not supported by jsonwebtoken 9)' })
   JWT_ALGORITHM?: string;
 
   @IsOptional() @IsString()
@@ -93,6 +94,12 @@ export class Environment {
 
   @IsOptional() @IsIn(BOOLEAN)
   TRUST_PROXY?: string;
+
+  @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
+  REVOCATION_MAX_STALENESS?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  WEB_CONCURRENCY?: number;
 }
 
 /** Validates the raw variables; empty strings count as unset. Throws naming every bad variable. */

@@ -28,8 +28,10 @@ export interface TestApp {
 export const TEST_ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent' } as const;
 
 /** Starts the app with the test defaults and `env` on top, listening on a free port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = process.env.TEST_DATABASE_URL;
+export async function startTestApp(
+  env: Record<string, string> = {},
+  databaseUrl = process.env.TEST_DATABASE_URL,
+): Promise<TestApp> {
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (global-setup)');
   const configuration = loadConfiguration({ ...TEST_ENV, DATA_DIR: process.env.TEST_DATA_DIR, ...env });
   const app = await createApp(configuration, databaseUrl);
