@@ -1,28 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { Configuration } from '../../config/configuration.js';
 import { JWT_STRATEGY } from '../auth.constants.js';
-import { AuthErrorCode } from '../errors/auth-error-code.js';
-import { AuthError } from '../errors/auth-error.js';
 import { RevokedSessions } from '../sessions/revoked-sessions.js';
-import type { AccessTokenClaims, AuthPrincipal } from '../tokens/access-token.js';
+import type { AuthPrincipal } from '../tokens/access-token.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 
 /**
  * Verifies `Authorization: Bearer` access tokens: header screened and key chosen by AccessTokenService,
- * signature, algorithm, issuer, audience and expiry by jsonwebtoken, revocation from memory.
- * No database work.
+ * signature, algorithm, issuer, audience and expiry by jsonwebtoken with the service's options, claim
+ * types by the service, revocation from memory. No database work; keys were imported at start-up.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly revokedSessions: RevokedSessions,
-    config: ConfigService<Configuration, true>,
   ) {
-    const tokens = config.get('tokens', { infer: true });
+    const { algorithms, issuer, audience, clockTolerance } = accessTokens.verifyOptions;
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (error: unknown, key?: Buffer) => void) => {
@@ -33,18 +28,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
           done(error);
         }
       },
-      algorithms: [tokens.algorithm],
-      issuer: tokens.issuer,
-      audience: tokens.audience,
-      jsonWebTokenOptions: { clockTolerance: tokens.clockSkew },
+      algorithms: [...algorithms],
+      issuer,
+      audience,
+      jsonWebTokenOptions: { clockTolerance },
     });
   }
 
-  validate(payload: Partial<Record<keyof AccessTokenClaims, unknown>>): AuthPrincipal {
+  validate(payload: unknown): AuthPrincipal {
     const principal = this.accessTokens.toPrincipal(payload);
-    if (this.revokedSessions.has(principal.sessionId)) {
-      throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'session revoked', bearer: true });
-    }
+    this.revokedSessions.assertUsable(principal.sessionId);
     return principal;
   }
 }

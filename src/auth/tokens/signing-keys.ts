@@ -5,6 +5,8 @@ import {
   createSecretKey,
   generateKeyPairSync,
   randomBytes,
+  sign,
+  verify,
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
@@ -21,6 +23,8 @@ export interface PublicJwk extends JsonWebKey {
 
 interface PrivateJwk extends JsonWebKey {
   kid?: unknown;
+  alg?: unknown;
+  use?: unknown;
 }
 
 /**
@@ -46,7 +50,12 @@ export class SigningKeys {
   }
 }
 
-const KEY_TYPE: Record<Exclude<JwtAlgorithm, 'HS256'>, { kty: string; crv?: string }> = {
+const KEY_PROBE = Buffer.from('signing-key self-test');
+
+// RFC 7518 §3.2: an HS256 key shorter than the hash output weakens it.
+const MIN_SECRET_BYTES = 32;
+
+const KEY_TYPE: Record<AsymmetricJwtAlgorithm, { kty: string; crv?: string }> = {
   ES256: { kty: 'EC', crv: 'P-256' },
   RS256: { kty: 'RSA' },
 };
@@ -55,6 +64,7 @@ const KEY_TYPE: Record<Exclude<JwtAlgorithm, 'HS256'>, { kty: string; crv?: stri
 export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKeys {
   if (config.algorithm === 'HS256') {
     const secret = config.secret ?? readOrCreateDevelopmentSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+    if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) throw new ConfigurationError([`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`]);
     const key = createSecretKey(Buffer.from(secret, 'utf8'));
     // The kid names the secret without revealing it, so a token can say which secret signed it.
     const kid = `hs-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`;
@@ -78,6 +88,10 @@ export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKe
     if (jwk.kty !== expected.kty || (expected.crv && jwk.crv !== expected.crv)) {
       throw new ConfigurationError([`${where}: ${algorithm} needs kty ${expected.kty}${expected.crv ? ` crv ${expected.crv}` : ''}`]);
     }
+    // A key that says it is for something else is a misconfiguration, not something to guess around.
+    if (jwk.alg !== undefined && jwk.alg !== algorithm) throw new ConfigurationError([`${where}: its alg "${String(jwk.alg)}" is not JWT_ALGORITHM ${algorithm}`]);
+    if (jwk.use !== undefined && jwk.use !== 'sig') throw new ConfigurationError([`${where}: its use "${String(jwk.use)}" is not "sig"`]);
+    if (typeof jwk.d !== 'string') throw new ConfigurationError([`${where}: is a public key; JWT_PRIVATE_KEYS holds private keys (with "d")`]);
     let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
@@ -87,8 +101,12 @@ export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKe
     if (algorithm === 'RS256' && (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
       throw new ConfigurationError([`${where}: RSA keys must be at least 2048 bits`]);
     }
-    signing ??= { kid: jwk.kid, key: privateKey };
     const publicKey = createPublicKey(privateKey);
+    // Node imports an EC JWK whose d does not match its x/y: every token it signed would then fail.
+    if (!verify('sha256', KEY_PROBE, publicKey, sign('sha256', KEY_PROBE, privateKey))) {
+      throw new ConfigurationError([`${where}: its private and public parts do not belong together`]);
+    }
+    signing ??= { kid: jwk.kid, key: privateKey };
     verifying.set(jwk.kid, publicKey);
     publicJwks.push({ ...publicKey.export({ format: 'jwk' }), kid: jwk.kid, alg: algorithm, use: 'sig' });
   });
@@ -109,11 +127,14 @@ function parseJwkSet(raw: string): PrivateJwk[] {
   return keys as PrivateJwk[];
 }
 
-/** A new private JWK with a random kid, for `npm run keys:generate` and development. */
-export function generatePrivateJwk(algorithm: Exclude<JwtAlgorithm, 'HS256'>): JsonWebKey & { kid: string; alg: string } {
+/** The algorithms whose keys live in JWT_PRIVATE_KEYS. */
+export type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
+
+/** A new private JWK (P-256 for ES256, 2048-bit RSA for RS256) with a random kid, for `npm run keys:generate` and development. */
+export function generatePrivateJwk(algorithm: AsymmetricJwtAlgorithm): JsonWebKey & { kid: string; alg: AsymmetricJwtAlgorithm; use: 'sig' } {
   const { privateKey } =
     algorithm === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: algorithm };
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: algorithm, use: 'sig' };
 }
