@@ -13,6 +13,20 @@ import { setUpSwagger } from './swagger.js';
 // Our JSON bodies are a few hundred bytes; anything near this is abuse.
 const BODY_LIMIT = 16 * 1024;
 
+/**
+ * JSON is the only body we take; any other content type is 415. Routes such as logout-all take no body,
+ * yet many clients send `Content-Type: application/json` with an empty one, which Fastify would refuse:
+ * an empty body is no body. Anything else goes through Fastify's parser, which refuses prototype poisoning.
+ */
+function acceptJsonBodiesOnly(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
+}
+
 /** Builds the service (not yet listening): used by main.ts and by every e2e test. */
 export async function createApp(configuration: Configuration, databaseUrl: string): Promise<NestFastifyApplication> {
   const logger = createPinoLogger(configuration.http.logLevel);
@@ -25,8 +39,11 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(configuration, databaseUrl), adapter, {
     logger: new PinoLoggerService(logger),
+    // JSON only, through acceptJsonBodiesOnly(); any other content type is 415.
+    bodyParser: false,
   });
   await app.register(fastifyCookie);
+  acceptJsonBodiesOnly(app);
   app.enableCors({
     origin: configuration.http.corsOrigins,
     credentials: true,
