@@ -96,6 +96,7 @@ export class PostgresSessionStore extends SessionStore {
         case 'grace':
           return { kind: 'grace', session: await this.touch(manager, session.id) };
         case 'reuse': {
+          // Nothing to revoke when an earlier reuse (or a logout) already did; the answer is still reuse.
           const [revocation] = await this.revokeWith(manager, 'id = $2', ['reuse', session.id]);
           return { kind: 'reused', revocation };
         }

@@ -25,10 +25,14 @@ export type RefreshDecision = 'rotate' | 'grace' | 'reuse' | 'revoked' | 'expire
 
 /** The rotation rules of the contract, as one pure function. */
 export function decideRefresh(state: RefreshState, policy: RefreshPolicy): RefreshDecision {
-  if (state.sessionRevoked) return 'revoked';
   const now = state.now.getTime();
-  if (now >= state.expiresAt.getTime() || now >= state.lastUsedAt.getTime() + policy.idleTtl * 1000) return 'expired';
-  if (state.tokenGeneration === state.sessionGeneration) return 'rotate';
+  const active = state.tokenGeneration === state.sessionGeneration;
   const rotatedAgo = state.tokenRotatedAt ? now - state.tokenRotatedAt.getTime() : Infinity;
-  return rotatedAgo < policy.reuseGrace * 1000 ? 'grace' : 'reuse';
+  // Checked first: a replay outside the grace is reuse whatever became of its family since, so the
+  // replays that queue behind the one that revoked the family hear the same answer it did (strict mode:
+  // any second presentation is reuse, however many arrive at once).
+  if (!active && rotatedAgo >= policy.reuseGrace * 1000) return 'reuse';
+  if (state.sessionRevoked) return 'revoked';
+  if (now >= state.expiresAt.getTime() || now >= state.lastUsedAt.getTime() + policy.idleTtl * 1000) return 'expired';
+  return active ? 'rotate' : 'grace';
 }

@@ -33,7 +33,8 @@ export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_c
 export type RefreshOutcome =
   /** `session.generation` is the generation of the token to hand out. */
   | { kind: 'rotated' | 'grace'; session: SessionRecord }
-  | { kind: 'reused'; revocation: Revocation }
+  /** `revocation` is undefined when the family had already been revoked. */
+  | { kind: 'reused'; revocation: Revocation | undefined }
   | { kind: 'revoked' | 'expired' | 'unknown' };
 
 /**

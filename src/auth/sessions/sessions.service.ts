@@ -71,8 +71,8 @@ export class SessionsService {
       case 'revoked':
         throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
       case 'reused':
-        this.remember([outcome.revocation]);
-        throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation.sessionId} revoked` });
+        if (outcome.revocation) this.remember([outcome.revocation]);
+        throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
     const user = await this.users.findById(outcome.session.userId);
     if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
