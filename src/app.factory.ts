@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module.js';
 import { AuthErrorCode } from './auth/errors/auth-error-code.js';
 import { AuthError } from './auth/errors/auth-error.js';
-import { AuthExceptionFilter } from './auth/errors/auth-exception.filter.js';
+import { answerClientError, AuthExceptionFilter } from './auth/errors/auth-exception.filter.js';
 import type { Configuration } from './config/configuration.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
 import { setUpSwagger } from './swagger.js';
@@ -36,6 +36,7 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
     bodyLimit: BODY_LIMIT,
     trustProxy: configuration.http.trustProxy,
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(configuration, databaseUrl), adapter, {
     logger: new PinoLoggerService(logger),

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { isDatabaseUnavailable } from '../../database/database-unavailable.js';
 import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, AuthErrorCode } from './auth-error-code.js';
 import { AuthError } from './auth-error.js';
@@ -38,13 +39,7 @@ export class AuthExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const { code, status, details, bearer } = this.classify(exception, request);
-    const body: ErrorBody = {
-      statusCode: status,
-      error: STATUS_CODES[status] ?? 'Error',
-      message: AUTH_ERROR_MESSAGE[code],
-      code,
-      ...(details?.length ? { details } : {}),
-    };
+    const body = errorBody(code, status, details);
     if (bearer) reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
     if (status === 503) reply.header('Retry-After', '5');
     reply.header('Cache-Control', 'no-store');
@@ -86,4 +81,39 @@ export class AuthExceptionFilter implements ExceptionFilter {
     if (Array.isArray(message)) return message.filter((item): item is string => typeof item === 'string');
     return undefined;
   }
+}
+
+function errorBody(code: AuthErrorCode, status: number, details?: string[]): ErrorBody {
+  return {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: AUTH_ERROR_MESSAGE[code],
+    code,
+    ...(details?.length ? { details } : {}),
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler`. Node's HTTP parser refuses some requests (headers over 16 KiB, a
+ * malformed request line, headers that never finish) before Fastify has a request, so the filter never
+ * sees them; this answers them in the same shape, where Fastify's default would leave out `code`.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // The client is already gone.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? AuthErrorCode.HeadersTooLarge
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? AuthErrorCode.RequestTimeout
+        : AuthErrorCode.ValidationFailed;
+  const status = AUTH_ERROR_STATUS[code];
+  const body = JSON.stringify(errorBody(code, status));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

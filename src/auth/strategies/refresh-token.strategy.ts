@@ -31,7 +31,12 @@ export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_TOK
   }
 
   validate(request: FastifyRequest): RefreshTokenCredential {
-    const bodyToken = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+    // Guards run before the ValidationPipe, so a body that is JSON but not an object (null, [], 42) is refused here.
+    const body: unknown = request.body;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new AuthError(AuthErrorCode.ValidationFailed, { details: ['the body must be a JSON object'] });
+    }
+    const bodyToken = (body as { refreshToken?: unknown } | undefined)?.refreshToken;
     if (bodyToken !== undefined && typeof bodyToken !== 'string') {
       throw new AuthError(AuthErrorCode.ValidationFailed, { details: ['refreshToken must be a string'] });
     }

@@ -1,0 +1,267 @@
+import { expectErrorBody } from './support/http-contract.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { login, PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
+
+/** The codes API.md names; every one must be in the OpenAPI document. */
+const CONTRACT_CODES = [
+  'validation_failed',
+  'invalid_credentials',
+  'email_taken',
+  'token_invalid',
+  'token_expired',
+  'session_revoked',
+  'refresh_token_invalid',
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'rate_limited',
+  'csrf_rejected',
+  'service_unavailable',
+];
+
+type Operation = {
+  security?: Record<string, string[]>[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
+};
+type Schema = { $ref?: string; type?: string; items?: Schema; properties?: Record<string, Schema>; required?: string[]; enum?: string[]; minLength?: number; maxLength?: number };
+
+describe('docs', () => {
+  let app: TestApp;
+  let document: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> } };
+  beforeAll(async () => {
+    app = await startTestApp();
+    const response = await app.request('GET', '/docs-json');
+    expect(response.status).toBe(200);
+    document = response.body;
+  });
+  afterAll(() => app.close());
+
+  const operation = (method: string, path: string): Operation => {
+    const found = document.paths[path]?.[method];
+    if (!found) throw new Error(`${method.toUpperCase()} ${path} is not in the OpenAPI document`);
+    return found;
+  };
+  const resolve = (schema: Schema): Schema => (schema.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema);
+  const responseSchema = (method: string, path: string, status: string): Schema => {
+    const content = operation(method, path).responses[status]?.content;
+    expect(content?.['application/json']).toBeDefined();
+    return resolve(content!['application/json'].schema);
+  };
+  const bodySchema = (method: string, path: string): Schema => {
+    const content = operation(method, path).requestBody?.content;
+    expect(content?.['application/json']).toBeDefined();
+    return resolve(content!['application/json'].schema);
+  };
+  /** The codes an operation documents for a status, as its description lists them. */
+  const documentedCodes = (method: string, path: string, status: string): string => {
+    const response = operation(method, path).responses[status];
+    expect(response).toBeDefined();
+    expect(resolve(response.content!['application/json'].schema)).toBe(document.components.schemas.ErrorDto);
+    return response.description ?? '';
+  };
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await fetch(`${app.baseUrl}/docs`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html).toMatch(/swagger-ui/i);
+    // Its assets load too.
+    const asset = html.match(/src="([^"]*swagger-ui-bundle\.js)"/)?.[1];
+    expect(asset).toBeDefined();
+    const bundle = await fetch(new URL(asset!, response.url));
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/);
+    // Read to the end, or the open response keeps app.close() waiting.
+    expect((await bundle.text()).length).toBeGreaterThan(1000);
+  });
+
+  it('serves an OpenAPI 3 document at /docs-json with every route of the contract', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    const routes = [
+      ['post', '/auth/register'],
+      ['post', '/auth/login'],
+      ['post', '/auth/refresh'],
+      ['post', '/auth/logout'],
+      ['post', '/auth/logout-all'],
+      ['get', '/auth/sessions'],
+      ['delete', '/auth/sessions/{id}'],
+      ['post', '/auth/password'],
+      ['get', '/users/me'],
+      ['get', '/auth/claims'],
+      ['get', '/.well-known/jwks.json'],
+      ['get', '/health'],
+      ['get', '/health/live'],
+    ];
+    for (const [method, path] of routes) expect(operation(method, path)).toBeDefined();
+  });
+
+  it('documents every contract error code in the error schema', () => {
+    const errorDto = document.components.schemas.ErrorDto;
+    expect(errorDto.required?.sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+    const codes = resolve(errorDto.properties!.code).enum ?? errorDto.properties!.code.enum;
+    for (const code of CONTRACT_CODES) expect(codes).toContain(code);
+  });
+
+  it('documents the errors each route can answer with', () => {
+    expect(documentedCodes('post', '/auth/register', '409')).toContain('email_taken');
+    expect(documentedCodes('post', '/auth/register', '400')).toContain('validation_failed');
+    expect(documentedCodes('post', '/auth/register', '429')).toContain('rate_limited');
+    expect(documentedCodes('post', '/auth/login', '401')).toContain('invalid_credentials');
+    expect(documentedCodes('post', '/auth/login', '429')).toContain('rate_limited');
+    expect(documentedCodes('post', '/auth/login', '503')).toContain('service_unavailable');
+    const refresh401 = documentedCodes('post', '/auth/refresh', '401');
+    for (const code of ['refresh_token_invalid', 'refresh_token_expired', 'refresh_token_reused', 'session_revoked']) expect(refresh401).toContain(code);
+    expect(documentedCodes('post', '/auth/refresh', '403')).toContain('csrf_rejected');
+    expect(documentedCodes('post', '/auth/refresh', '429')).toContain('rate_limited');
+    expect(documentedCodes('post', '/auth/logout', '403')).toContain('csrf_rejected');
+    expect(documentedCodes('post', '/auth/password', '401')).toContain('invalid_credentials');
+    expect(documentedCodes('delete', '/auth/sessions/{id}', '404')).toMatch(/not_found/);
+    expect(documentedCodes('get', '/health', '503')).toContain('service_unavailable');
+    for (const [method, path] of [['get', '/users/me'], ['get', '/auth/claims'], ['get', '/auth/sessions'], ['post', '/auth/logout-all']]) {
+      const description = documentedCodes(method, path, '401');
+      for (const code of ['token_invalid', 'token_expired', 'session_revoked']) expect(description).toContain(code);
+    }
+  });
+
+  it('marks Bearer routes with the bearer scheme and leaves public ones open', () => {
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const bearer = (method: string, path: string) => (operation(method, path).security ?? []).some((requirement) => 'bearer' in requirement);
+    for (const [method, path] of [
+      ['post', '/auth/logout-all'],
+      ['get', '/auth/sessions'],
+      ['delete', '/auth/sessions/{id}'],
+      ['post', '/auth/password'],
+      ['get', '/users/me'],
+      ['get', '/auth/claims'],
+    ]) {
+      expect({ route: `${method} ${path}`, bearer: bearer(method, path) }).toEqual({ route: `${method} ${path}`, bearer: true });
+    }
+    for (const [method, path] of [['post', '/auth/register'], ['post', '/auth/login'], ['get', '/.well-known/jwks.json'], ['get', '/health'], ['get', '/health/live']]) {
+      expect({ route: `${method} ${path}`, bearer: bearer(method, path) }).toEqual({ route: `${method} ${path}`, bearer: false });
+    }
+  });
+
+  it('documents the request bodies with their rules', () => {
+    const register = bodySchema('post', '/auth/register');
+    expect(Object.keys(register.properties!).sort()).toEqual(['displayName', 'email', 'password']);
+    expect(register.required?.sort()).toEqual(['email', 'password']);
+    expect(register.properties!.password).toMatchObject({ minLength: 8, maxLength: 128 });
+    const loginBody = bodySchema('post', '/auth/login');
+    expect(Object.keys(loginBody.properties!).sort()).toEqual(['email', 'password']);
+    const password = bodySchema('post', '/auth/password');
+    expect(Object.keys(password.properties!).sort()).toEqual(['currentPassword', 'newPassword']);
+    expect(password.properties!.newPassword).toMatchObject({ minLength: 8, maxLength: 128 });
+    expect(Object.keys(bodySchema('post', '/auth/refresh').properties!)).toEqual(['refreshToken']);
+    expect(Object.keys(bodySchema('post', '/auth/logout').properties!)).toEqual(['refreshToken']);
+  });
+
+  it('documents the success responses with the contract shapes', () => {
+    const user = ['createdAt', 'displayName', 'email', 'id', 'roles'];
+    expect(Object.keys(responseSchema('post', '/auth/register', '201').properties!).sort()).toEqual(user);
+    expect(Object.keys(responseSchema('get', '/users/me', '200').properties!).sort()).toEqual(user);
+    const pair = ['accessToken', 'expiresIn', 'refreshToken', 'refreshTokenExpiresIn', 'sessionId', 'tokenType'];
+    expect(Object.keys(responseSchema('post', '/auth/login', '200').properties!).sort()).toEqual(pair);
+    expect(Object.keys(responseSchema('post', '/auth/refresh', '200').properties!).sort()).toEqual(pair);
+    expect(Object.keys(responseSchema('get', '/auth/claims', '200').properties!).sort()).toEqual(['exp', 'iat', 'roles', 'sid', 'sub']);
+    const sessions = responseSchema('get', '/auth/sessions', '200');
+    expect(sessions.type).toBe('array');
+    expect(Object.keys(resolve(sessions.items!).properties!).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+    expect(responseSchema('get', '/.well-known/jwks.json', '200').properties!.keys).toBeDefined();
+    for (const [method, path] of [['post', '/auth/logout'], ['post', '/auth/logout-all'], ['delete', '/auth/sessions/{id}'], ['post', '/auth/password']]) {
+      expect(operation(method, path).responses['204']).toBeDefined();
+    }
+    expect(operation('get', '/health').responses['200']).toBeDefined();
+    expect(operation('get', '/health/live').responses['200']).toBeDefined();
+  });
+
+  it('never documents a password hash in a response', () => {
+    for (const schema of Object.values(document.components.schemas)) {
+      expect(Object.keys(schema.properties ?? {}).filter((name) => /hash/i.test(name))).toEqual([]);
+    }
+  });
+});
+
+describe('health', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('GET /health answers 200 when the database answers', async () => {
+    const response = await app.request('GET', '/health');
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('ok');
+    expect(response.body.info?.database?.status).toBe('up');
+  });
+
+  it('GET /health/live answers 200', async () => {
+    const response = await app.request('GET', '/health/live');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('needs no token, and ignores a bad one', async () => {
+    expect((await app.request('GET', '/health', { token: 'garbage' })).status).toBe(200);
+    expect((await app.request('GET', '/health/live', { token: 'garbage' })).status).toBe(200);
+  });
+});
+
+// createApp does not start at all when the database is unreachable (@nestjs/typeorm retries the first
+// connection 10 times, 3 s apart, then Nest exits the process), so the outage is staged after start-up:
+// the app reaches the real test database through a TCP proxy the test cuts and restores.
+describe('when the database becomes unreachable', () => {
+  let proxy: TcpProxy;
+  let app: TestApp;
+  beforeAll(async () => {
+    const target = new URL(process.env.TEST_DATABASE_URL!);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const viaProxy = new URL(target);
+    viaProxy.port = String(proxy.port);
+    app = await startTestApp({}, viaProxy.toString());
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.stop();
+  });
+
+  it('answers 503 service_unavailable where the database is needed, stays live, writes nothing, and recovers', async () => {
+    const user = await registerAndLogin(app, 'outage');
+    const newcomer = uniqueEmail('outage-new');
+    expect((await app.request('GET', '/health')).status).toBe(200);
+
+    await proxy.cut();
+
+    const health = await app.request('GET', '/health');
+    expectErrorBody(health, 503, 'service_unavailable');
+    expect((await app.request('GET', '/health/live')).status).toBe(200);
+
+    const secrets = [user.refreshToken, user.accessToken, PASSWORD];
+    expectErrorBody(await app.request('POST', '/auth/login', { body: { email: user.email, password: PASSWORD } }), 503, 'service_unavailable', secrets);
+    expectErrorBody(await app.request('POST', '/auth/login', { body: { email: uniqueEmail('nobody'), password: PASSWORD } }), 503, 'service_unavailable', secrets);
+    expectErrorBody(await app.request('POST', '/auth/register', { body: { email: newcomer, password: PASSWORD } }), 503, 'service_unavailable', secrets);
+    expectErrorBody(await app.request('POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } }), 503, 'service_unavailable', secrets);
+    // Size and shape checks still answer without the database.
+    expectErrorBody(await app.request('POST', '/auth/register', { body: { email: 'nope', password: PASSWORD } }), 400, 'validation_failed');
+
+    await proxy.restore();
+
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+      status = (await app.request('GET', '/health')).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(200);
+    // The refresh refused during the outage did not rotate or revoke anything.
+    const refreshed = await app.request('POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.sessionId).toBe(user.sessionId);
+    // The refused registration left no account behind.
+    expectErrorBody(await app.request('POST', '/auth/login', { body: { email: newcomer, password: PASSWORD } }), 401, 'invalid_credentials');
+    expect((await app.request('POST', '/auth/register', { body: { email: newcomer, password: PASSWORD } })).status).toBe(201);
+    expect((await login(app, user.email)).sessionId).not.toBe(user.sessionId);
+  });
+});
