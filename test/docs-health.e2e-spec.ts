@@ -1,5 +1,5 @@
 import { expectErrorBody } from './support/http-contract.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { proxyToTestDatabase, type TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { login, PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
 
@@ -216,12 +216,9 @@ describe('when the database becomes unreachable', () => {
   let proxy: TcpProxy;
   let app: TestApp;
   beforeAll(async () => {
-    const target = new URL(process.env.TEST_DATABASE_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(target);
-    viaProxy.port = String(proxy.port);
-    app = await startTestApp({}, viaProxy.toString());
+    const through = await proxyToTestDatabase();
+    proxy = through.proxy;
+    app = await startTestApp({}, through.url);
   });
   afterAll(async () => {
     await app.close();

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { proxyToTestDatabase, type TcpProxy } from './support/tcp-proxy.js';
 import { login, PASSWORD, registerAndLogin } from './support/users.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,12 +87,9 @@ describe('when the revocation feed is cut', () => {
   let proxy: TcpProxy;
   let app: TestApp;
   beforeAll(async () => {
-    const target = new URL(process.env.TEST_DATABASE_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(target);
-    viaProxy.port = String(proxy.port);
-    app = await startTestApp({ REVOCATION_MAX_STALENESS: '1' }, viaProxy.toString());
+    const through = await proxyToTestDatabase();
+    proxy = through.proxy;
+    app = await startTestApp({ REVOCATION_MAX_STALENESS: '1' }, through.url);
   });
   afterAll(async () => {
     await app.close();

@@ -43,3 +43,12 @@ export class TcpProxy {
     return this.cut();
   }
 }
+
+/** A started proxy in front of the test database, and the database URL that goes through it. */
+export async function proxyToTestDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(process.env.TEST_DATABASE_URL!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  target.port = String(proxy.port);
+  return { proxy, url: target.toString() };
+}
