@@ -13,6 +13,8 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform,
   testEnvironment: 'node',
+  // Decorators read metadata; main.ts and ormconfig.ts import this first, so do the tests.
+  setupFiles: ['reflect-metadata'],
 };
 
 /** @type {import('jest').Config} */

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+
+/** The compiled service as a real process (`npm test` builds it first). */
+function startService(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      DATA_DIR: process.env.TEST_DATA_DIR,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, output: () => output };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+describe('the service process', () => {
+  it('refuses to start on a bad value, naming the variable, without a stack trace', async () => {
+    const service = startService({ ACCESS_TOKEN_TTL: 'soon', PORT: String(await freePort()) });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toContain('ACCESS_TOKEN_TTL');
+    expect(service.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves, then on SIGTERM stops listening and exits 0', async () => {
+    const port = await freePort();
+    const service = startService({ PORT: String(port) });
+    let status = 0;
+    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.status, () => 0);
+    }
+    expect(status).toBe(200);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+  });
+});
