@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -44,6 +45,8 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
     bodyParser: false,
   });
   await app.register(fastifyCookie);
+  // Counters only; RateLimitGuard decides which routes count. The cache bounds memory under address churn.
+  await app.register(fastifyRateLimit, { global: false, cache: 100_000 });
   acceptJsonBodiesOnly(app);
   app.enableCors({
     origin: configuration.http.corsOrigins,

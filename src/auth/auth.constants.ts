@@ -5,6 +5,7 @@ export const REFRESH_TOKEN_STRATEGY = 'refresh-token';
 /** Metadata keys set by the decorators and read by the guards. */
 export const IS_PUBLIC_KEY = 'auth:isPublic';
 export const ROLES_KEY = 'auth:roles';
+export const RATE_LIMIT_KEY = 'auth:rateLimit';
 
 /** The name the OpenAPI document gives the Bearer scheme. */
 export const BEARER_SECURITY = 'bearer';

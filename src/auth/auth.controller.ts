@@ -17,6 +17,8 @@ import { ApiErrors } from './decorators/api-errors.decorator.js';
 import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
 import { Authenticated } from './decorators/authenticated.decorator.js';
 import { Public } from './decorators/public.decorator.js';
+import { RateLimit } from './decorators/rate-limit.decorator.js';
+import { RATE_LIMITS } from './guards/rate-limit.policies.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { ClaimsDto } from './dto/claims.dto.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -44,6 +46,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @RateLimit(RATE_LIMITS.register)
   @Post('register')
   @ApiOperation({ summary: 'Create an account' })
   @ApiCreatedResponse({ type: UserDto })
@@ -53,6 +56,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimit(RATE_LIMITS.login)
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in: a new session with an access token and a refresh token (also set as a cookie)' })
@@ -67,6 +71,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimit(RATE_LIMITS.refresh)
   @UseGuards(RefreshTokenGuard)
   @Post('refresh')
   @HttpCode(HttpStatus.OK)

@@ -9,6 +9,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { RateLimitGuard } from './guards/rate-limit.guard.js';
 import { RefreshTokenGuard } from './guards/refresh-token.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
@@ -58,9 +59,12 @@ const signingKeysProvider = {
     RefreshTokenGuard,
     BearerOrRefreshTokenGuard,
     RolesGuard,
+    RateLimitGuard,
+    // In this order: limits first (before any hashing), then the token, then roles.
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useExisting: JwtAuthGuard },
     { provide: APP_GUARD, useExisting: RolesGuard },
   ],
-  exports: [JwtAuthGuard, RolesGuard, AccessTokenService, SessionsService, RevokedSessions, PasswordHasher, SigningKeys],
+  exports: [JwtAuthGuard, RolesGuard, RateLimitGuard, AccessTokenService, SessionsService, RevokedSessions, PasswordHasher, SigningKeys],
 })
 export class AuthModule {}

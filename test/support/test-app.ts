@@ -25,7 +25,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export const TEST_ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent' } as const;
+// Specs fire bursts of logins from one address on purpose; test/rate-limit.e2e-spec.ts turns the limits on.
+export const TEST_ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT: 'off' } as const;
 
 /** Starts the app with the test defaults and `env` on top, listening on a free port. */
 export async function startTestApp(

@@ -7,6 +7,8 @@ export interface AuthErrorOptions {
   details?: string[];
   /** The refusal concerns a Bearer access token: answer with a WWW-Authenticate challenge. */
   bearer?: boolean;
+  /** Seconds until a rate-limited caller may try again (the Retry-After header). */
+  retryAfter?: number;
 }
 
 /** A refusal with a stable code. Domain code throws it; only AuthExceptionFilter turns it into HTTP. */

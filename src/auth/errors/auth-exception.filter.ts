@@ -38,10 +38,11 @@ export class AuthExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { code, status, details, bearer } = this.classify(exception, request);
+    const { code, status, details, bearer, retryAfter } = this.classify(exception, request);
     const body = errorBody(code, status, details);
     if (bearer) reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
-    if (status === 503) reply.header('Retry-After', '5');
+    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+    else if (status === 503) reply.header('Retry-After', '5');
     reply.header('Cache-Control', 'no-store');
     void reply.status(status).type('application/json; charset=utf-8').send(body);
   }
@@ -49,7 +50,7 @@ export class AuthExceptionFilter implements ExceptionFilter {
   private classify(
     exception: unknown,
     request: FastifyRequest,
-  ): { code: AuthErrorCode; status: number; details?: string[]; bearer?: boolean } {
+  ): { code: AuthErrorCode; status: number; details?: string[]; bearer?: boolean; retryAfter?: number } {
     if (exception instanceof AuthError) {
       if (exception.options.reason) this.logger.debug(`${request.method} ${request.url}: ${exception.code} (${exception.options.reason})`);
       return {
@@ -57,6 +58,7 @@ export class AuthExceptionFilter implements ExceptionFilter {
         status: AUTH_ERROR_STATUS[exception.code],
         details: exception.options.details,
         bearer: exception.options.bearer,
+        retryAfter: exception.options.retryAfter,
       };
     }
     if (exception instanceof HttpException) {
