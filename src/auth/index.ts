@@ -6,6 +6,10 @@ export { AuthModule } from './auth.module.js';
 export { Public } from './decorators/public.decorator.js';
 /** Limits a route to callers with one of the given roles. */
 export { Roles } from './decorators/roles.decorator.js';
+/** Limits a route per client address and per account; the policies of the credential routes. */
+export { RateLimit } from './decorators/rate-limit.decorator.js';
+export { RATE_LIMITS, type RateLimitPolicy } from './guards/rate-limit.policies.js';
+export { RateLimitGuard } from './guards/rate-limit.guard.js';
 /** Documents a route as Bearer-protected in OpenAPI. */
 export { Authenticated } from './decorators/authenticated.decorator.js';
 /** Documents the error codes a route answers with. */
