@@ -37,17 +37,22 @@ describe('the service process', () => {
     expect(service.output()).not.toMatch(/\n\s+at /);
   });
 
-  it('serves, then on SIGTERM stops listening and exits 0', async () => {
-    const port = await freePort();
-    const service = startService({ PORT: String(port) });
-    let status = 0;
-    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.status, () => 0);
-    }
-    expect(status).toBe(200);
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
-    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
-  });
+  it.each([['one process', '1'], ['WEB_CONCURRENCY=2 workers', '2']])(
+    'serves as %s, then on SIGTERM stops listening and exits 0',
+    async (_name, workers) => {
+      const port = await freePort();
+      const service = startService({ PORT: String(port), WEB_CONCURRENCY: workers, DB_MIGRATE_ON_START: 'false' });
+      let status = 0;
+      for (let attempt = 0; attempt < 150 && status !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.status, () => 0);
+      }
+      expect(status).toBe(200);
+      const burst = await Promise.all(Array.from({ length: 50 }, () => fetch(`http://127.0.0.1:${port}/health/live`)));
+      expect(burst.every((response) => response.status === 200)).toBe(true);
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+    },
+  );
 });
