@@ -39,10 +39,6 @@ export class RevokedSessions implements OnModuleDestroy {
     }
   }
 
-  has(sessionId: string): boolean {
-    return this.forgetAt.has(sessionId);
-  }
-
   /** Records revocations; `revokedAt` in ms since the epoch. */
   add(sessionIds: Iterable<string>, revokedAt = Date.now()): void {
     const forgetAt = revokedAt + this.retentionMs;
@@ -56,10 +52,6 @@ export class RevokedSessions implements OnModuleDestroy {
   /** How far back a (re)loading feed must look: older revocations can no longer matter. */
   get window(): Date {
     return new Date(Date.now() - this.retentionMs);
-  }
-
-  get size(): number {
-    return this.forgetAt.size;
   }
 
   feedUp(): void {
