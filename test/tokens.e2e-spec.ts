@@ -26,6 +26,21 @@ const hmac = (bits: 256 | 384 | 512, secret: string | Buffer): Signer => (input)
   createHmac(`sha${bits}`, secret).update(input).digest('base64url');
 const unsigned: Signer = () => '';
 
+/** The claims our service signs for this user's session; a forgery changes one of them. */
+function validClaims(user: { userId: string; sessionId: string }, roles: string[], overrides: Json): Json {
+  return {
+    iss: 'auth-service',
+    aud: 'api',
+    sub: user.userId,
+    sid: user.sessionId,
+    jti: randomUUID(),
+    iat: now(),
+    exp: now() + 600,
+    roles,
+    ...overrides,
+  };
+}
+
 function jws(header: Json, payload: unknown, signer: Signer): string {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${signer(input)}`;
@@ -78,17 +93,7 @@ describe('access tokens (ES256): only what we signed, exactly as we sign it, is 
   let roles: string[];
 
   const header = (overrides: Json = {}): Json => ({ alg: 'ES256', typ: 'at+jwt', kid: KID, ...overrides });
-  const claims = (overrides: Json = {}): Json => ({
-    iss: 'auth-service',
-    aud: 'api',
-    sub: user.userId,
-    sid: user.sessionId,
-    jti: randomUUID(),
-    iat: now(),
-    exp: now() + 600,
-    roles,
-    ...overrides,
-  });
+  const claims = (overrides: Json = {}): Json => validClaims(user, roles, overrides);
   const without = (name: string): Json => {
     const { [name]: _removed, ...rest } = claims();
     return rest;
@@ -254,17 +259,7 @@ describe('access tokens (HS256): one shared secret, HS256 only', () => {
   let user: Awaited<ReturnType<typeof registerAndLogin>>;
   let kid: string;
 
-  const claims = (overrides: Json = {}): Json => ({
-    iss: 'auth-service',
-    aud: 'api',
-    sub: user.userId,
-    sid: user.sessionId,
-    jti: randomUUID(),
-    iat: now(),
-    exp: now() + 600,
-    roles: [],
-    ...overrides,
-  });
+  const claims = (overrides: Json = {}): Json => validClaims(user, [], overrides);
 
   beforeAll(async () => {
     app = await startTestApp({ JWT_ALGORITHM: 'HS256', JWT_SECRET: SECRET });

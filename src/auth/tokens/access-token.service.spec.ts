@@ -2,6 +2,7 @@ import type { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import type { Configuration, TokenConfig } from '../../config/configuration.js';
+import { loadConfiguration } from '../../config/configuration.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
 import { AccessTokenService } from './access-token.service.js';
@@ -9,21 +10,9 @@ import { loadSigningKeys, type SigningKeys } from './signing-keys.js';
 
 const NO_DATA_DIR = '/nonexistent-data-dir';
 
+// The real defaults, read the way the service reads them.
 function tokenConfig(overrides: Partial<TokenConfig> = {}): TokenConfig {
-  return {
-    accessTokenTtl: 900,
-    refreshTokenTtl: 30 * 86400,
-    refreshIdleTtl: 7 * 86400,
-    refreshReuseGrace: 10,
-    algorithm: 'ES256',
-    privateKeys: undefined,
-    secret: undefined,
-    issuer: 'https://auth.example.test',
-    audience: 'orders-api',
-    clockSkew: 5,
-    refreshTokenSecret: undefined,
-    ...overrides,
-  };
+  return { ...loadConfiguration({ JWT_ISSUER: 'https://auth.example.test', JWT_AUDIENCE: 'orders-api' }).tokens, ...overrides };
 }
 
 function ecJwk(kid: string) {

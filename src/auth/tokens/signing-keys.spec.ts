@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { JwtAlgorithm, TokenConfig } from '../../config/configuration.js';
+import { loadConfiguration } from '../../config/configuration.js';
 import { ConfigurationError } from '../../config/configuration-error.js';
 import { generatePrivateJwk, loadSigningKeys } from './signing-keys.js';
 
@@ -10,21 +11,9 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 // Keys given explicitly never touch the data directory; a path that cannot exist proves it.
 const NO_DATA_DIR = '/nonexistent-data-dir';
 
+// The real defaults, read the way the service reads them.
 function tokenConfig(overrides: Partial<TokenConfig> = {}): TokenConfig {
-  return {
-    accessTokenTtl: 900,
-    refreshTokenTtl: 30 * 86400,
-    refreshIdleTtl: 7 * 86400,
-    refreshReuseGrace: 10,
-    algorithm: 'ES256',
-    privateKeys: undefined,
-    secret: undefined,
-    issuer: 'auth-service',
-    audience: 'api',
-    clockSkew: 5,
-    refreshTokenSecret: undefined,
-    ...overrides,
-  };
+  return { ...loadConfiguration({}).tokens, ...overrides };
 }
 
 function jwkSet(...keys: object[]): string {
