@@ -1,4 +1,7 @@
-import { InitialSchema1764230400000 } from './1764230400000-InitialSchema.js';
+import { AuthSchema1796169600000 } from './1796169600000-AuthSchema.js';
 
-/** Every migration, in order; listed explicitly so the compiled app and the CLI load the same set. */
-export const migrations = [InitialSchema1764230400000];
+/**
+ * The migrations of the package's tables, in order: add them to your DataSource's `migrations`
+ * (`[...authMigrations, ...yours]`). Listed explicitly so every app and the CLI load the same set.
+ */
+export const authMigrations = [AuthSchema1796169600000];

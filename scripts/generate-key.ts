@@ -1,7 +1,9 @@
 // `npm run -s keys:generate [-- --alg RS256]`: prints one new private JWK (ES256 unless told) on stdout.
 // It is a secret: put it first in JWT_PRIVATE_KEYS (see docs/tokens.md, "Rotating keys"), never in git.
 import { parseArgs } from 'node:util';
-import { generatePrivateJwk, type AsymmetricJwtAlgorithm } from '../src/auth/tokens/signing-keys.js';
+import { generatePrivateJwk, type JwtAlgorithm } from '../src/auth/index.js';
+
+type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 
 const ALGORITHMS: readonly AsymmetricJwtAlgorithm[] = ['ES256', 'RS256'];
 const USAGE = 'usage: npm run -s keys:generate [-- --alg ES256|RS256]';

@@ -1,12 +1,11 @@
-import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
-import { ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { AuthErrorCode } from './auth/errors/auth-error-code.js';
-import { AuthError } from './auth/errors/auth-error.js';
-import { answerClientError, AuthExceptionFilter } from './auth/errors/auth-exception.filter.js';
+import { answerClientError, AuthExceptionFilter } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
 import { setUpSwagger } from './swagger.js';
@@ -15,22 +14,33 @@ import { setUpSwagger } from './swagger.js';
 const BODY_LIMIT = 16 * 1024;
 
 /**
- * JSON is the only body we take; any other content type is 415. Routes such as logout-all take no body,
- * yet many clients send `Content-Type: application/json` with an empty one, which Fastify would refuse:
- * an empty body is no body. Anything else goes through Fastify's parser, which refuses prototype poisoning.
+ * Builds the service (not yet listening) on the configured HTTP adapter: used by main.ts and by
+ * every e2e test. The auth module needs none of this; it is the service's own choice of answers
+ * for what no route handles (bodies that are not JSON, unknown routes, malformed requests).
  */
-function acceptJsonBodiesOnly(app: NestFastifyApplication): void {
-  const fastify = app.getHttpAdapter().getInstance();
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
-  );
+export async function createApp(configuration: Configuration, databaseUrl: string): Promise<INestApplication> {
+  const logger = createPinoLogger(configuration.http.logLevel);
+  const module = AppModule.forRoot(configuration, databaseUrl);
+  // abortOnError: false, so a start-up failure reaches main.ts as an error (a message, exit code 1).
+  const options: AppOptions = { logger: new PinoLoggerService(logger), bodyParser: false, abortOnError: false };
+  const app =
+    configuration.http.adapter === 'express'
+      ? await createExpressApp(module, options, configuration)
+      : await createFastifyApp(module, options, configuration, logger);
+  app.enableCors({
+    origin: configuration.http.corsOrigins,
+    credentials: true,
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+  });
+  // Everything, not only the auth module's routes, answers in the contract's error shape.
+  app.useGlobalFilters(new AuthExceptionFilter(app.get(HttpAdapterHost)));
+  setUpSwagger(app);
+  return app;
 }
 
-/** Builds the service (not yet listening): used by main.ts and by every e2e test. */
-export async function createApp(configuration: Configuration, databaseUrl: string): Promise<NestFastifyApplication> {
-  const logger = createPinoLogger(configuration.http.logLevel);
+type AppOptions = { logger: PinoLoggerService; bodyParser: false; abortOnError: false };
+
+async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration, logger: Logger) {
   const adapter = new FastifyAdapter({
     // Fastify logs every request at info; only at debug and below are they worth their cost.
     loggerInstance: logger.child({}, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' }),
@@ -39,33 +49,36 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
     routerOptions: { maxParamLength: 200 },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(configuration, databaseUrl), adapter, {
-    logger: new PinoLoggerService(logger),
-    // JSON only, through acceptJsonBodiesOnly(); any other content type is 415.
-    bodyParser: false,
-  });
-  await app.register(fastifyCookie);
-  // Counters only; RateLimitGuard decides which routes count. The cache bounds memory under address churn.
-  await app.register(fastifyRateLimit, { global: false, cache: 100_000 });
-  acceptJsonBodiesOnly(app);
-  app.enableCors({
-    origin: configuration.http.corsOrigins,
-    credentials: true,
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
-  });
-  app.useGlobalFilters(new AuthExceptionFilter());
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-      exceptionFactory: (errors) =>
-        new AuthError(AuthErrorCode.ValidationFailed, {
-          details: errors.flatMap((error) => Object.values(error.constraints ?? { [error.property]: `${error.property} is invalid` })),
-        }),
-    }),
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, options);
+  // JSON is the only body we take; any other content type is 415. Many clients send
+  // `Content-Type: application/json` with an empty body on routes that take none: that is no body.
+  // Anything else goes through Fastify's parser, which refuses prototype poisoning.
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
   );
-  setUpSwagger(app);
   return app;
+}
+
+async function createExpressApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration) {
+  const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), options);
+  app.set('trust proxy', configuration.http.trustProxy);
+  app.set('x-powered-by', false);
+  // Node's parser refuses some requests before Express sees them; answer them in our shape too.
+  const server = app.getHttpServer() as Server;
+  server.removeAllListeners('clientError');
+  server.on('clientError', answerClientError);
+  app.useBodyParser('json', { limit: BODY_LIMIT, strict: false });
+  app.use(refuseNonJsonBodies);
+  return app;
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+// Express leaves bodies of other types unread; the contract answers them 415, as Fastify does.
+function refuseNonJsonBodies(request: IncomingMessage, _response: unknown, next: (error?: unknown) => void): void {
+  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  next(hasBody && !JSON_TYPE.test(request.headers['content-type'] ?? '') ? new UnsupportedMediaTypeException() : undefined);
 }

@@ -1,22 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
-import { AuthModule } from './auth/auth.module.js';
+import { AuthModule } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
+import { withDevelopmentSecrets } from './config/development-secret.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
-import { UsersModule } from './users/users.module.js';
 
 @Module({})
 export class AppModule {
-  /** The whole service, for configuration loaded once at start-up and a resolved database URL. */
+  /** The whole service: the auth module on the service's database, configured from the environment. */
   static forRoot(configuration: Configuration, databaseUrl: string): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => configuration] }),
-        DatabaseModule.forRoot(databaseUrl),
-        UsersModule,
-        AuthModule,
+        DatabaseModule.forRoot(databaseUrl, configuration.database.poolSize),
+        AuthModule.forRootAsync({ useFactory: () => withDevelopmentSecrets(configuration) }),
         HealthModule,
       ],
     };

@@ -50,7 +50,7 @@ describe('accounts', () => {
       const response = await register({ email: `  ${email.toUpperCase()}  `, password: PASSWORD });
       expect(response.status).toBe(201);
       expect(response.body.email).toBe(email);
-      const { rows } = await db.query('SELECT email FROM users WHERE id = $1', [response.body.id]);
+      const { rows } = await db.query('SELECT email FROM auth_users WHERE id = $1', [response.body.id]);
       expect(rows).toEqual([{ email }]);
       const loggedIn = await app.request('POST', '/auth/login', { body: { email: ` ${email.toUpperCase()}`, password: PASSWORD } });
       expect(loggedIn.status).toBe(200);
@@ -82,7 +82,7 @@ describe('accounts', () => {
       const response = await register(body);
       expectErrorBody(response, 400, 'validation_failed', [PASSWORD]);
       expect(response.body.details?.length).toBeGreaterThan(0);
-      const { rows } = await db.query('SELECT 1 FROM users WHERE email = $1', [email]);
+      const { rows } = await db.query('SELECT 1 FROM auth_users WHERE email = $1', [email]);
       expect(rows).toHaveLength(0);
     });
 
@@ -91,7 +91,7 @@ describe('accounts', () => {
       expect((await register({ email, password: PASSWORD })).status).toBe(201);
       expectErrorBody(await register({ email, password: 'another password' }), 409, 'email_taken');
       expectErrorBody(await register({ email: ` ${email.toUpperCase()} `, password: PASSWORD }), 409, 'email_taken');
-      const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+      const { rows } = await db.query('SELECT count(*)::int AS n FROM auth_users WHERE email = $1', [email]);
       expect(rows[0].n).toBe(1);
     });
 
@@ -103,7 +103,7 @@ describe('accounts', () => {
       const statuses = responses.map((response) => response.status).sort();
       expect(statuses).toEqual([201, ...Array(9).fill(409)]);
       for (const response of responses.filter((r) => r.status === 409)) expectErrorBody(response, 409, 'email_taken');
-      const { rows } = await db.query('SELECT id FROM users WHERE email = $1', [email]);
+      const { rows } = await db.query('SELECT id FROM auth_users WHERE email = $1', [email]);
       expect(rows).toEqual([{ id: responses.find((r) => r.status === 201)!.body.id }]);
     });
   });
@@ -134,7 +134,7 @@ describe('accounts', () => {
       expect(maxAge).toBeLessThanOrEqual(pair.refreshTokenExpiresIn);
 
       // The session row belongs to this user.
-      const { rows } = await db.query('SELECT user_id FROM sessions WHERE id = $1', [pair.sessionId]);
+      const { rows } = await db.query('SELECT user_id FROM auth_sessions WHERE id = $1', [pair.sessionId]);
       expect(rows).toEqual([{ user_id: user.id }]);
     });
 
@@ -206,7 +206,7 @@ describe('accounts', () => {
       const { userId, refreshToken, sessionId } = await registerAndLogin(app, 'storage');
       const tokenBytes = Buffer.from(refreshToken, 'utf8');
       const rawBytes = Buffer.from(refreshToken, 'base64url');
-      const { rows: tokens } = await db.query<{ token_hash: Buffer }>('SELECT token_hash FROM refresh_tokens WHERE session_id = $1', [sessionId]);
+      const { rows: tokens } = await db.query<{ token_hash: Buffer }>('SELECT token_hash FROM auth_refresh_tokens WHERE session_id = $1', [sessionId]);
       expect(tokens).toHaveLength(1);
       const stored = tokens[0].token_hash;
       expect(stored.equals(tokenBytes)).toBe(false);
@@ -217,15 +217,15 @@ describe('accounts', () => {
       // No column of any table of this user holds the token in any common encoding.
       const encodings = [refreshToken, rawBytes.toString('hex'), rawBytes.toString('base64')];
       const { rows: dump } = await db.query<{ row: string }>(
-        `SELECT s::text AS row FROM sessions s WHERE s.user_id = $1
-         UNION ALL SELECT t::text FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = $1
-         UNION ALL SELECT u::text FROM users u WHERE u.id = $1`,
+        `SELECT s::text AS row FROM auth_sessions s WHERE s.user_id = $1
+         UNION ALL SELECT t::text FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id WHERE s.user_id = $1
+         UNION ALL SELECT u::text FROM auth_users u WHERE u.id::text = $1`,
         [userId],
       );
       expect(dump.length).toBe(3);
       for (const { row } of dump) for (const encoding of encodings) expect(row).not.toContain(encoding);
 
-      const { rows: users } = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [userId]);
+      const { rows: users } = await db.query<{ password_hash: string }>('SELECT password_hash FROM auth_users WHERE id = $1', [userId]);
       expect(users[0].password_hash.startsWith('$argon2id$')).toBe(true);
       expect(users[0].password_hash).not.toContain(PASSWORD);
     });
@@ -288,7 +288,7 @@ describe('accounts', () => {
       expectErrorBody(me, 401, 'session_revoked', [accessToken]);
       expect(me.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
       expectErrorBody(await app.request('POST', '/auth/refresh', { body: { refreshToken } }), 401, 'session_revoked', [refreshToken]);
-      const { rows } = await db.query('SELECT revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1', [sessionId]);
+      const { rows } = await db.query('SELECT revoked_at IS NOT NULL AS revoked FROM auth_sessions WHERE id = $1', [sessionId]);
       expect(rows).toEqual([{ revoked: true }]);
     });
 
@@ -371,7 +371,7 @@ describe('accounts', () => {
       expectErrorBody(await app.request('GET', '/users/me', { token: other.accessToken }), 401, 'session_revoked');
       expectErrorBody(await app.request('POST', '/auth/refresh', { body: { refreshToken: other.refreshToken } }), 401, 'session_revoked');
 
-      const { rows } = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email]);
+      const { rows } = await db.query<{ password_hash: string }>('SELECT password_hash FROM auth_users WHERE email = $1', [email]);
       expect(rows[0].password_hash.startsWith('$argon2id$')).toBe(true);
     });
   });

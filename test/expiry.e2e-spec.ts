@@ -37,7 +37,7 @@ beforeAll(() => {
 afterAll(() => db.end());
 
 const expiresAtInDb = async (sessionId: string) =>
-  (await db.query<{ expires_at: Date }>('SELECT expires_at FROM sessions WHERE id = $1', [sessionId])).rows[0].expires_at.getTime();
+  (await db.query<{ expires_at: Date }>('SELECT expires_at FROM auth_sessions WHERE id = $1', [sessionId])).rows[0].expires_at.getTime();
 
 describe('absolute lifetime (REFRESH_TOKEN_TTL=3, REFRESH_IDLE_TTL=100)', () => {
   let app: TestApp;

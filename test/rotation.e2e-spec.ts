@@ -30,7 +30,7 @@ afterAll(() => db.end());
 
 async function tokenRows(sessionId: string): Promise<TokenRow[]> {
   const { rows } = await db.query<TokenRow>(
-    'SELECT id, generation, parent_id, token_hash, rotated_at FROM refresh_tokens WHERE session_id = $1 ORDER BY generation',
+    'SELECT id, generation, parent_id, token_hash, rotated_at FROM auth_refresh_tokens WHERE session_id = $1 ORDER BY generation',
     [sessionId],
   );
   return rows;
@@ -38,7 +38,7 @@ async function tokenRows(sessionId: string): Promise<TokenRow[]> {
 
 async function sessionRow(sessionId: string) {
   const { rows } = await db.query<{ generation: number; revoked_at: Date | null; revoked_reason: string | null }>(
-    'SELECT generation, revoked_at, revoked_reason FROM sessions WHERE id = $1',
+    'SELECT generation, revoked_at, revoked_reason FROM auth_sessions WHERE id = $1',
     [sessionId],
   );
   return rows[0];
@@ -59,7 +59,7 @@ async function expectOneUnbranchedChain(sessionId: string, expectedGenerations: 
 /** "Never two active tokens in a family", over every family given. */
 async function expectAtMostOneActiveToken(sessionIds: string[]): Promise<void> {
   const { rows } = await db.query<{ session_id: string; active: number }>(
-    `SELECT session_id, count(*)::int AS active FROM refresh_tokens
+    `SELECT session_id, count(*)::int AS active FROM auth_refresh_tokens
      WHERE session_id = ANY($1::uuid[]) AND rotated_at IS NULL GROUP BY session_id HAVING count(*) > 1`,
     [sessionIds],
   );
@@ -76,7 +76,7 @@ async function withFamilyHeld<T>(sessionId: string, requests: number, fire: () =
   const holder = await db.connect();
   try {
     await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [sessionId]);
+    await holder.query('SELECT 1 FROM auth_sessions WHERE id = $1 FOR UPDATE', [sessionId]);
     const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const pending = fire();
     pending.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -149,7 +149,7 @@ describe('rotation (default reuse grace of 10 s)', () => {
     await expectOneUnbranchedChain(first.sessionId, 2);
     const rows = await tokenRows(first.sessionId);
     expect(rows.map((row) => row.token_hash)).toEqual([sha256(first.refreshToken), sha256(response.body.refreshToken)]);
-    const { rows: plaintext } = await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash IN ($1, $2)', [
+    const { rows: plaintext } = await db.query('SELECT 1 FROM auth_refresh_tokens WHERE token_hash IN ($1, $2)', [
       Buffer.from(first.refreshToken),
       Buffer.from(response.body.refreshToken),
     ]);

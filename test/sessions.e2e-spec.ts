@@ -56,7 +56,7 @@ async function expectRevoked(session: Tokens): Promise<void> {
 
 async function revokedReasons(sessionIds: string[]): Promise<Map<string, string | null>> {
   const { rows } = await db.query<{ id: string; revoked_reason: string | null }>(
-    'SELECT id, revoked_reason FROM sessions WHERE id = ANY($1::uuid[])',
+    'SELECT id, revoked_reason FROM auth_sessions WHERE id = ANY($1::uuid[])',
     [sessionIds],
   );
   return new Map(rows.map((row) => [row.id, row.revoked_reason]));
@@ -297,7 +297,7 @@ describe('many revocations at once', () => {
     }
     const handedOut = refreshed.filter((response) => response.status === 200).map((response) => response.body as Tokens);
     for (const tokens of [...sessions, ...handedOut]) await expectRevoked(tokens);
-    const { rows } = await db.query('SELECT id FROM sessions WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL', [
+    const { rows } = await db.query('SELECT id FROM auth_sessions WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL', [
       sessions.map((session) => session.sessionId),
     ]);
     expect(rows).toEqual([]);

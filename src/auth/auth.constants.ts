@@ -9,3 +9,8 @@ export const RATE_LIMIT_KEY = 'auth:rateLimit';
 
 /** The name the OpenAPI document gives the Bearer scheme. */
 export const BEARER_SECURITY = 'bearer';
+
+/** The injection token of the module's raw options (AuthModuleOptions). */
+export const AUTH_MODULE_OPTIONS = Symbol('AUTH_MODULE_OPTIONS');
+/** The name the OpenAPI document gives the refresh-cookie scheme. */
+export const REFRESH_COOKIE_SECURITY = 'refreshCookie';

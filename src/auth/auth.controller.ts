@@ -1,29 +1,19 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UserDto } from '../users/user.dto.js';
-import { toUserDto } from '../users/user.mapper.js';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { BEARER_SECURITY, REFRESH_COOKIE_SECURITY } from './auth.constants.js';
 import { AuthService } from './auth.service.js';
+import type { AuthRequest } from './authenticated-request.js';
 import { clientInfoOf } from './client-info.js';
 import { ApiErrors } from './decorators/api-errors.decorator.js';
 import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
+import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Authenticated } from './decorators/authenticated.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { RateLimit } from './decorators/rate-limit.decorator.js';
-import { RATE_LIMITS } from './guards/rate-limit.policies.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { ClaimsDto } from './dto/claims.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
-import { RegisterDto } from './dto/register.dto.js';
 import { TokenPairDto } from './dto/token-pair.dto.js';
 import { AuthErrorCode as Code } from './errors/auth-error-code.js';
 import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
@@ -37,6 +27,7 @@ import type { AuthPrincipal } from './tokens/access-token.js';
 const REFRESH_COOKIE_DOC = 'The refresh token may come from the refresh cookie instead of the body; then X-Requested-With is required and Origin, when sent, must be allowed.';
 
 @ApiTags('auth')
+@AuthRoutes()
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -46,38 +37,29 @@ export class AuthController {
   ) {}
 
   @Public()
-  @RateLimit(RATE_LIMITS.register)
-  @Post('register')
-  @ApiOperation({ summary: 'Create an account' })
-  @ApiCreatedResponse({ type: UserDto })
-  @ApiErrors(Code.ValidationFailed, Code.EmailTaken, Code.RateLimited, Code.ServiceUnavailable)
-  async register(@Body() body: RegisterDto): Promise<UserDto> {
-    return toUserDto(await this.auth.register(body));
-  }
-
-  @Public()
-  @RateLimit(RATE_LIMITS.login)
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in: a new session with an access token and a refresh token (also set as a cookie)' })
   @ApiOkResponse({ type: TokenPairDto, headers: { 'Set-Cookie': { description: 'The refresh cookie', schema: { type: 'string' } } } })
-  @ApiErrors(Code.ValidationFailed, Code.InvalidCredentials, Code.RateLimited, Code.ServiceUnavailable)
+  @ApiErrors(Code.ValidationFailed, Code.InvalidCredentials, Code.AccountDisabled, Code.ServiceUnavailable)
+  @RateLimit('login')
   async login(
     @Body() body: LoginDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenPairDto> {
-    return this.respondWithTokens(reply, await this.auth.login(body.email, body.password, clientInfoOf(request)));
+    return this.respondWithTokens(response, await this.auth.login(body.email, body.password, clientInfoOf(request)));
   }
 
   @Public()
-  @RateLimit(RATE_LIMITS.refresh)
   @UseGuards(RefreshTokenGuard)
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate the refresh token: a new pair; presenting a rotated token revokes the session', description: REFRESH_COOKIE_DOC })
   @ApiBody({ type: RefreshTokenDto, required: false })
-  @ApiSecurity('refreshCookie')
+  @ApiSecurity(REFRESH_COOKIE_SECURITY)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(
     Code.ValidationFailed,
@@ -87,15 +69,16 @@ export class AuthController {
     Code.RefreshTokenReused,
     Code.SessionRevoked,
     Code.CsrfRejected,
-    Code.RateLimited,
+    Code.AccountDisabled,
     Code.ServiceUnavailable,
   )
+  @RateLimit('refresh')
   async refresh(
     @Body() _body: RefreshTokenDto,
     @CurrentPrincipal() credential: RefreshTokenCredential,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenPairDto> {
-    return this.respondWithTokens(reply, await this.sessions.refresh(credential.refreshToken));
+    return this.respondWithTokens(response, await this.sessions.refresh(credential.refreshToken));
   }
 
   @Public()
@@ -104,18 +87,18 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End the current session (by Bearer token, or by refresh token) and clear the cookie', description: REFRESH_COOKIE_DOC })
   @ApiBody({ type: RefreshTokenDto, required: false })
-  @ApiSecurity('bearer')
-  @ApiSecurity('refreshCookie')
+  @ApiSecurity(BEARER_SECURITY)
+  @ApiSecurity(REFRESH_COOKIE_SECURITY)
   @ApiNoContentResponse({ description: 'Logged out' })
   @ApiErrors(Code.ValidationFailed, Code.TokenInvalid, Code.TokenExpired, Code.SessionRevoked, Code.RefreshTokenInvalid, Code.CsrfRejected, Code.ServiceUnavailable)
   async logout(
     @Body() _body: RefreshTokenDto,
     @CurrentPrincipal() caller: AuthPrincipal | RefreshTokenCredential,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<void> {
-    const sessionId = 'refreshToken' in caller ? await this.sessions.sessionIdOf(caller.refreshToken) : caller.sessionId;
+    const sessionId = 'refreshToken' in caller ? await this.sessions.sessionIdOf(caller.refreshToken as string) : caller.sessionId;
     await this.sessions.end(sessionId, 'logout');
-    this.cookie.clear(reply);
+    this.cookie.clear(response);
   }
 
   @Authenticated()
@@ -124,9 +107,9 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse({ description: 'Every session ended' })
   @ApiErrors(Code.ServiceUnavailable)
-  async logoutAll(@CurrentPrincipal() principal: AuthPrincipal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logoutAll(@CurrentPrincipal() principal: AuthPrincipal, @Res({ passthrough: true }) response: unknown): Promise<void> {
     await this.sessions.endAll(principal.userId, 'logout_all');
-    this.cookie.clear(reply);
+    this.cookie.clear(response);
   }
 
   @Authenticated()
@@ -147,9 +130,8 @@ export class AuthController {
     return { sub: principal.userId, sid: principal.sessionId, roles: principal.roles, iat: principal.issuedAt, exp: principal.expiresAt };
   }
 
-  private respondWithTokens(reply: FastifyReply, tokens: IssuedTokens): TokenPairDto {
-    this.cookie.set(reply, tokens.refreshToken, tokens.refreshTokenExpiresIn);
-    void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+  private respondWithTokens(response: unknown, tokens: IssuedTokens): TokenPairDto {
+    this.cookie.set(response, tokens.refreshToken, tokens.refreshTokenExpiresIn);
     return { ...tokens, tokenType: 'Bearer' };
   }
 }

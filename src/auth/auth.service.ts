@@ -1,13 +1,15 @@
-import { Injectable } from '@nestjs/common';
-import { type StoredUser, UserStore } from '../users/user-store.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuthErrorCode } from './errors/auth-error-code.js';
 import { AuthError } from './errors/auth-error.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { type ClientInfo, type IssuedTokens, SessionsService } from './sessions/sessions.service.js';
+import { type StoredUser, UserStore } from './users/user-store.js';
 
 /** Accounts and credentials: register, log in, change password. */
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     private readonly users: UserStore,
     private readonly passwords: PasswordHasher,
@@ -28,7 +30,19 @@ export class AuthService {
     // Unknown emails are checked against a dummy hash: same answer, same time.
     const valid = await this.passwords.verify(user?.passwordHash, password);
     if (!user || !valid) throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: user ? 'wrong password' : 'unknown email' });
+    // Only after the password proved right, so the answer says nothing about accounts to a guesser.
+    if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled);
+    if (this.passwords.needsRehash(user.passwordHash)) await this.rehash(user, password);
     return this.sessions.start(user, client);
+  }
+
+  /** Upgrades an older hash; a failure costs the upgrade, never the login. */
+  private async rehash(user: StoredUser, password: string): Promise<void> {
+    try {
+      await this.users.replacePasswordHash(user.id, user.passwordHash, await this.passwords.hash(password));
+    } catch (error) {
+      this.logger.warn(`password rehash of user ${user.id} failed: ${(error as Error).message}`);
+    }
   }
 
   /**

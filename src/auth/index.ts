@@ -1,35 +1,63 @@
-/** The public surface of the auth module: what other modules and teams import. */
+/** The public surface of the auth package: everything a host application imports. */
 
-/** Login, refresh-token rotation, revocation and the global Bearer guard. */
+/** The module: `AuthModule.forRoot(options)` / `AuthModule.forRootAsync({ useFactory, inject, imports })`. */
 export { AuthModule } from './auth.module.js';
+/** Its options, its extras, and the mapping from the HTTP contract's variables. */
+export {
+  authOptionsFromEnv,
+  type AuthModuleExtras,
+  type AuthModuleOptions,
+  type AuthRoutesOptions,
+  type Duration,
+  type JwtAlgorithm,
+  type RateLimitOptions,
+} from './auth.options.js';
+/** Thrown at start-up for invalid options or variables; the message names each one. */
+export { ConfigurationError } from './options/configuration-error.js';
+/** The migrations of the package's tables (`auth_users`, `auth_sessions`, `auth_refresh_tokens`): add them to your DataSource. */
+export { authMigrations } from '../../migrations/index.js';
+
 /** Opens a route to callers without an access token. */
 export { Public } from './decorators/public.decorator.js';
-/** Limits a route to callers with one of the given roles. */
-export { Roles } from './decorators/roles.decorator.js';
-/** Limits a route per client address and per account; the policies of the credential routes. */
-export { RateLimit } from './decorators/rate-limit.decorator.js';
-export { RATE_LIMITS, type RateLimitPolicy } from './guards/rate-limit.policies.js';
-export { RateLimitGuard } from './guards/rate-limit.guard.js';
-/** Documents a route as Bearer-protected in OpenAPI. */
+/** Demands a Bearer access token (whatever `globalGuard` says) and documents it. */
 export { Authenticated } from './decorators/authenticated.decorator.js';
-/** Documents the error codes a route answers with. */
-export { ApiErrors } from './decorators/api-errors.decorator.js';
-/** The verified caller of a Bearer-authenticated route. */
+/** Limits a route to callers with one of the given roles (implies `@Authenticated()`). */
+export { Roles } from './decorators/roles.decorator.js';
+/** The verified caller: `@CurrentPrincipal() principal: AuthPrincipal<{ tenantId: string }>`. */
 export { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
-/** The global guard; extend it and override `isPublic` or `handleRequest`. */
+/** Limits a route per client address and per account. */
+export { RateLimit } from './decorators/rate-limit.decorator.js';
+export { RATE_LIMITS, type RateLimitPolicy, type RateWindow } from './guards/rate-limit.policies.js';
+/** Documents the error codes a route answers with, in the package's error shape. */
+export { ApiErrors } from './decorators/api-errors.decorator.js';
+/** Adds the package's security schemes (Bearer, the refresh cookie by its real name) to an OpenAPI document. */
+export { addAuthSecuritySchemes, BEARER_SECURITY, REFRESH_COOKIE_SECURITY } from './openapi.js';
+
+/** The Bearer guard (global unless `globalGuard: false`); extend it and override `isPublic` or `handleRequest`. */
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';
-/** Enforces `@Roles()`. */
+/** Enforces `@Roles()` after a guard of your own that sets `request.user`. */
 export { RolesGuard } from './guards/roles.guard.js';
+/** Enforces `@RateLimit()`; override `clientKey` or `accountKey`. */
+export { RateLimitGuard } from './guards/rate-limit.guard.js';
+/** Where rate-limit counters live (`rateLimitStorage` extra); the default counts in memory. */
+export { MemoryRateLimitStorage, RateLimitStorage } from './guards/rate-limit.storage.js';
+
 /** A refusal with a stable code, and the codes. */
-export { AuthError } from './errors/auth-error.js';
+export { AuthError, type AuthErrorOptions } from './errors/auth-error.js';
 export { AuthErrorCode } from './errors/auth-error-code.js';
-/** Maps every error to `{statusCode, error, message, code}`. */
-export { AuthExceptionFilter } from './errors/auth-exception.filter.js';
-/** Ports: bind your own implementation to replace one. */
+/** Answers any error as `{statusCode, error, message, code}`; bind it globally to answer everything so. */
+export { AuthExceptionFilter, answerClientError, type ErrorBody } from './errors/auth-exception.filter.js';
+/** The error body as documented in OpenAPI. */
+export { ErrorDto } from './dto/error.dto.js';
+
+/** Ports: pass an implementation as the `userStore` / `passwordHasher` extra. */
+export { UserStore, type NewUser, type StoredUser } from './users/user-store.js';
 export { PasswordHasher } from './passwords/password-hasher.js';
-export { SessionStore } from './sessions/session-store.js';
-export { UserStore } from '../users/user-store.js';
-/** Issues and screens access tokens. */
-export { AccessTokenService } from './tokens/access-token.service.js';
-export type { AuthPrincipal, AccessTokenClaims } from './tokens/access-token.js';
-export type { AuthenticatedRequest } from './authenticated-request.js';
+/** The default hasher (argon2id), to extend or to wrap. */
+export { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
+
+/** Who made a request, and the request the guard authenticated. */
+export type { AuthPrincipal, AuthPrincipalFields } from './tokens/access-token.js';
+export type { AuthenticatedRequest, AuthRequest } from './authenticated-request.js';
+/** A new private JWK for `jwtPrivateKeys` (ES256 or RS256). */
+export { generatePrivateJwk } from './tokens/signing-keys.js';

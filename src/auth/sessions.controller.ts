@@ -1,7 +1,8 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from './decorators/api-errors.decorator.js';
 import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
+import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Authenticated } from './decorators/authenticated.decorator.js';
 import { SessionDto } from './dto/session.dto.js';
 import { AuthErrorCode as Code } from './errors/auth-error-code.js';
@@ -9,12 +10,14 @@ import { SessionsService } from './sessions/sessions.service.js';
 import type { AuthPrincipal } from './tokens/access-token.js';
 
 @ApiTags('sessions')
+@AuthRoutes()
 @Authenticated()
 @Controller('auth/sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "The caller's live sessions (no token material)" })
   @ApiOkResponse({ type: [SessionDto] })
   @ApiErrors(Code.ServiceUnavailable)

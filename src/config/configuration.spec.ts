@@ -1,24 +1,18 @@
-import { ConfigurationError } from './configuration-error.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigurationError } from '../auth/options/configuration-error.js';
+import { resolveAuthSettings } from '../auth/options/auth-settings.js';
+import { generatePrivateJwk } from '../auth/tokens/signing-keys.js';
 import { loadConfiguration } from './configuration.js';
-import { parseDurationSeconds } from './duration.js';
+import { withDevelopmentSecrets } from './development-secret.js';
 
-describe('parseDurationSeconds', () => {
-  it.each([
-    ['900', 900],
-    ['45s', 45],
-    ['15m', 900],
-    ['12h', 43200],
-    ['30d', 2592000],
-    [' 10s ', 10],
-    ['0', 0],
-  ])('%s is %d seconds', (value, seconds) => {
-    expect(parseDurationSeconds(value)).toBe(seconds);
-  });
-
-  it.each(['', 'abc', '15 m', '1.5h', '-5', '10w', '15M'])('refuses %j', (value) => {
-    expect(parseDurationSeconds(value)).toBeUndefined();
-  });
-});
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://db/auth',
+  REFRESH_TOKEN_SECRET: 'x'.repeat(32),
+  JWT_PRIVATE_KEYS: JSON.stringify({ keys: [generatePrivateJwk('ES256')] }),
+};
 
 describe('loadConfiguration', () => {
   const problemsOf = (env: Record<string, string>): string[] => {
@@ -31,11 +25,33 @@ describe('loadConfiguration', () => {
     throw new Error('expected a ConfigurationError');
   };
 
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'configuration-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
   it('serves with no variables set, on the contract defaults', () => {
     const configuration = loadConfiguration({});
-    expect(configuration.http).toMatchObject({ port: 3000, host: '0.0.0.0', cookieSecure: false, rateLimit: true, corsOrigins: [] });
+    expect(configuration.production).toBe(false);
+    expect(configuration.dataDir).toBe(path.resolve('.data'));
+    expect(configuration.http).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      corsOrigins: [],
+      trustProxy: false,
+      adapter: 'fastify',
+      webConcurrency: 1,
+    });
     expect(configuration.database).toMatchObject({ url: undefined, migrateOnStart: true });
-    expect(configuration.tokens).toMatchObject({
+    // Only what the variables say: the module's own defaults fill in the rest.
+    expect(configuration.auth).toEqual({ cookieSecure: false, allowedOrigins: [], rateLimit: true });
+  });
+
+  it('resolves to the contract defaults once the development secrets are filled in', () => {
+    const settings = resolveAuthSettings(withDevelopmentSecrets(loadConfiguration({ DATA_DIR: dataDir })));
+    expect(settings.tokens).toEqual({
       accessTokenTtl: 900,
       refreshTokenTtl: 2592000,
       refreshIdleTtl: 604800,
@@ -45,25 +61,59 @@ describe('loadConfiguration', () => {
       audience: 'api',
       clockSkew: 5,
     });
+    expect(settings.cookieSecure).toBe(false);
+    expect(settings.rateLimit.enabled).toBe(true);
+    expect(settings.allowedOrigins).toEqual([]);
   });
 
   it('reads durations with units and lists', () => {
     const configuration = loadConfiguration({
+      DATA_DIR: dataDir,
       ACCESS_TOKEN_TTL: '5m',
       REFRESH_REUSE_GRACE: '0',
       CORS_ORIGINS: 'https://a.example, https://b.example',
       RATE_LIMIT: 'off',
     });
-    expect(configuration.tokens.accessTokenTtl).toBe(300);
-    expect(configuration.tokens.refreshReuseGrace).toBe(0);
     expect(configuration.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(configuration.http.rateLimit).toBe(false);
+    expect(configuration.auth).toMatchObject({ accessTokenTtl: '5m', refreshReuseGrace: '0', allowedOrigins: ['https://a.example', 'https://b.example'], rateLimit: false });
+    const settings = resolveAuthSettings(withDevelopmentSecrets(configuration));
+    expect(settings.tokens.accessTokenTtl).toBe(300);
+    expect(settings.tokens.refreshReuseGrace).toBe(0);
+    expect(settings.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(settings.rateLimit.enabled).toBe(false);
   });
 
-  it('names every bad variable, and no value', () => {
-    const problems = problemsOf({ ACCESS_TOKEN_TTL: 'soon', PORT: '70000', JWT_SECRET: 'short-secret-value', JWT_ALGORITHM: 'none' });
+  it("reads the service's own variables", () => {
+    const configuration = loadConfiguration({
+      NODE_ENV: 'test',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      TRUST_PROXY: 'true',
+      HTTP_ADAPTER: 'express',
+      WEB_CONCURRENCY: '4',
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'postgres://db/auth_test',
+      DB_MIGRATE_ON_START: 'false',
+      DB_POOL_SIZE: '5',
+    });
+    expect(configuration.dataDir).toBe(dataDir);
+    expect(configuration.http).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      corsOrigins: [],
+      trustProxy: true,
+      adapter: 'express',
+      webConcurrency: 4,
+    });
+    expect(configuration.database).toMatchObject({ url: 'postgres://db/auth_test', migrateOnStart: false, poolSize: 5 });
+  });
+
+  it('names every bad variable, of the service and of the auth module together, and no value', () => {
+    const problems = problemsOf({ ACCESS_TOKEN_TTL: 'soon', PORT: '70000', JWT_SECRET: 'short-secret-value', JWT_ALGORITHM: 'none', HTTP_ADAPTER: 'koa' });
     expect(problems.join('\n')).toMatch(/ACCESS_TOKEN_TTL/);
     expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/HTTP_ADAPTER/);
     expect(problems.join('\n')).toMatch(/JWT_SECRET/);
     expect(problems.join('\n')).toMatch(/JWT_ALGORITHM/);
     expect(problems.join('\n')).not.toMatch(/short-secret-value/);
@@ -74,6 +124,10 @@ describe('loadConfiguration', () => {
     expect(problemsOf({ ACCESS_TOKEN_TTL: '0' }).join()).toMatch(/ACCESS_TOKEN_TTL/);
   });
 
+  it('refuses a JWT_PRIVATE_KEYS that is not a key set at load, named by the variable', () => {
+    expect(problemsOf({ JWT_PRIVATE_KEYS: '{"keys":[]}' }).join()).toMatch(/JWT_PRIVATE_KEYS must be a JWK Set/);
+  });
+
   it('demands real secrets and a real database in production', () => {
     const problems = problemsOf({ NODE_ENV: 'production' }).join('\n');
     expect(problems).toMatch(/DATABASE_URL/);
@@ -82,14 +136,16 @@ describe('loadConfiguration', () => {
     expect(problemsOf({ NODE_ENV: 'production', JWT_ALGORITHM: 'HS256' }).join()).toMatch(/JWT_SECRET/);
   });
 
+  it('takes the secrets from the variables in production', () => {
+    const configuration = loadConfiguration(PRODUCTION);
+    expect(configuration.production).toBe(true);
+    expect(configuration.database.url).toBe(PRODUCTION.DATABASE_URL);
+    expect(configuration.auth).toMatchObject({ refreshTokenSecret: PRODUCTION.REFRESH_TOKEN_SECRET, jwtPrivateKeys: PRODUCTION.JWT_PRIVATE_KEYS });
+  });
+
   it('makes the cookie Secure by default in production', () => {
-    const configuration = loadConfiguration({
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://db/auth',
-      REFRESH_TOKEN_SECRET: 'x'.repeat(32),
-      JWT_PRIVATE_KEYS: '{"keys":[]}',
-    });
-    expect(configuration.http.cookieSecure).toBe(true);
-    expect(loadConfiguration({ COOKIE_SECURE: 'true' }).http.cookieSecure).toBe(true);
+    expect(loadConfiguration(PRODUCTION).auth.cookieSecure).toBe(true);
+    expect(loadConfiguration({ ...PRODUCTION, COOKIE_SECURE: 'false' }).auth.cookieSecure).toBe(false);
+    expect(loadConfiguration({ COOKIE_SECURE: 'true' }).auth.cookieSecure).toBe(true);
   });
 });

@@ -1,16 +1,14 @@
 import type { DataSourceOptions } from 'typeorm';
-import { migrations } from '../../migrations/index.js';
-import { RefreshTokenEntity } from '../auth/sessions/refresh-token.entity.js';
-import { SessionEntity } from '../auth/sessions/session.entity.js';
-import { UserEntity } from '../users/user.entity.js';
+import { authMigrations } from '../auth/index.js';
 
 /** The one description of the database, used by the app, the tests and the TypeORM CLI (ormconfig.ts). */
 export function buildDataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [UserEntity, SessionEntity, RefreshTokenEntity],
-    migrations,
+    // The auth module works through raw SQL on this DataSource: no entities to list.
+    entities: [],
+    migrations: authMigrations,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -1,8 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/decorators/public.decorator.js';
-import { ErrorDto } from '../auth/dto/error.dto.js';
+import { ErrorDto, Public } from '../auth/index.js';
 
 @ApiTags('health')
 @Public()

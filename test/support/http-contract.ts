@@ -1,4 +1,4 @@
-import { AuthErrorCode } from '../../src/auth/errors/auth-error-code.js';
+import { AuthErrorCode } from '../../src/auth/index.js';
 import type { TestResponse } from './test-app.js';
 
 /** The keys of every error body, besides the optional `details`. */

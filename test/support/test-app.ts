@@ -1,4 +1,4 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 
@@ -19,14 +19,20 @@ export interface RequestOptions {
 
 /** The real service on a real port over the test database; nothing mocked. */
 export interface TestApp {
-  app: NestFastifyApplication;
+  app: INestApplication;
   baseUrl: string;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   close(): Promise<void>;
 }
 
 // Specs fire bursts of logins from one address on purpose; test/rate-limit.e2e-spec.ts turns the limits on.
-export const TEST_ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT: 'off' } as const;
+// TEST_HTTP_ADAPTER (fastify or express) runs the whole contract suite on either adapter.
+export const TEST_ENV = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  RATE_LIMIT: 'off',
+  HTTP_ADAPTER: process.env.TEST_HTTP_ADAPTER ?? 'fastify',
+} as const;
 
 /** Starts the app with the test defaults and `env` on top, listening on a free port. */
 export async function startTestApp(

@@ -1,6 +1,14 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { RATE_LIMIT_KEY } from '../auth.constants.js';
-import type { RateLimitPolicy } from '../guards/rate-limit.policies.js';
+import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { RateLimitGuard } from '../guards/rate-limit.guard.js';
+import type { RATE_LIMITS, RateLimitPolicy } from '../guards/rate-limit.policies.js';
+import { ApiErrors } from './api-errors.decorator.js';
 
-/** Limits a route per client address and, when the policy says so, per account (RateLimitGuard). */
-export const RateLimit = (policy: RateLimitPolicy): MethodDecorator => SetMetadata(RATE_LIMIT_KEY, policy);
+/**
+ * Limits a route per client address and, when the policy says so, per account, and documents its 429.
+ * A policy name (`'login'`, `'register'`, `'refresh'`) takes the module's configured policy.
+ * Guards listed by decorators below this one run before it: put it last, right above the method.
+ */
+export const RateLimit = (policy: RateLimitPolicy | keyof typeof RATE_LIMITS): MethodDecorator =>
+  applyDecorators(SetMetadata(RATE_LIMIT_KEY, policy), UseGuards(RateLimitGuard), ApiErrors(AuthErrorCode.RateLimited));

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class ClaimsDto {
-  @ApiProperty({ format: 'uuid', description: 'User id' })
+  @ApiProperty({ description: 'User id (opaque: a uuid for the built-in users table)' })
   sub: string;
 
   @ApiProperty({ format: 'uuid', description: 'Session id' })

@@ -1,10 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isDatabaseUnavailable } from '../../database/database-unavailable.js';
 import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, AuthErrorCode } from './auth-error-code.js';
 import { AuthError } from './auth-error.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 
 /** The JSON body of every error. */
 export interface ErrorBody {
@@ -30,29 +30,35 @@ const CODE_BY_STATUS: Record<number, AuthErrorCode> = {
 /**
  * Maps every failure to `{statusCode, error, message, code}`. The only place that knows HTTP statuses
  * for domain errors; internals (stack, SQL, hashes, tokens) go to the log, never to the client.
+ * The package binds it to its own controllers; a host may bind it globally to answer everything so.
+ * Works on every HTTP adapter.
  */
 @Catch()
+@Injectable()
 export class AuthExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { code, status, details, bearer, retryAfter } = this.classify(exception, request);
-    const body = errorBody(code, status, details);
-    if (bearer) reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
-    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
-    else if (status === 503) reply.header('Retry-After', '5');
-    reply.header('Cache-Control', 'no-store');
-    void reply.status(status).type('application/json; charset=utf-8').send(body);
+    const http = this.adapterHost.httpAdapter;
+    const response = host.switchToHttp().getResponse();
+    const request = host.switchToHttp().getRequest();
+    const where = `${http.getRequestMethod(request)} ${http.getRequestUrl(request)}`;
+    const { code, status, details, bearer, retryAfter } = this.classify(exception, where);
+    if (bearer) http.setHeader(response, 'WWW-Authenticate', 'Bearer error="invalid_token"');
+    if (retryAfter !== undefined) http.setHeader(response, 'Retry-After', String(retryAfter));
+    else if (status === 503) http.setHeader(response, 'Retry-After', '5');
+    http.setHeader(response, 'Cache-Control', 'no-store');
+    http.reply(response, errorBody(code, status, details), status);
   }
 
   private classify(
     exception: unknown,
-    request: FastifyRequest,
+    where: string,
   ): { code: AuthErrorCode; status: number; details?: string[]; bearer?: boolean; retryAfter?: number } {
     if (exception instanceof AuthError) {
-      if (exception.options.reason) this.logger.debug(`${request.method} ${request.url}: ${exception.code} (${exception.options.reason})`);
+      if (exception.options.reason) this.logger.debug(`${where}: ${exception.code} (${exception.options.reason})`);
       return {
         code: exception.code,
         status: AUTH_ERROR_STATUS[exception.code],
@@ -68,10 +74,10 @@ export class AuthExceptionFilter implements ExceptionFilter {
       if (status < 500) return { code: AuthErrorCode.ValidationFailed, status };
     }
     if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`${request.method} ${request.url}: database unavailable (${(exception as Error).message})`);
+      this.logger.warn(`${where}: database unavailable (${(exception as Error).message})`);
       return { code: AuthErrorCode.ServiceUnavailable, status: 503 };
     }
-    this.logger.error(`${request.method} ${request.url}: unexpected error`, (exception as Error)?.stack ?? String(exception));
+    this.logger.error(`${where}: unexpected error`, (exception as Error)?.stack ?? String(exception));
     return { code: AuthErrorCode.InternalError, status: 500 };
   }
 
@@ -84,6 +90,11 @@ export class AuthExceptionFilter implements ExceptionFilter {
     return undefined;
   }
 }
+
+/** The package's own errors on a host's routes (the global guard's 401s and 403s); the host's keep its shape. */
+@Catch(AuthError)
+@Injectable()
+export class AuthErrorFilter extends AuthExceptionFilter {}
 
 function errorBody(code: AuthErrorCode, status: number, details?: string[]): ErrorBody {
   return {

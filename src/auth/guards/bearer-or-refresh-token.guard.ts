@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { AuthRequest } from '../authenticated-request.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { RefreshTokenGuard } from './refresh-token.guard.js';
 
@@ -12,7 +12,7 @@ export class BearerOrRefreshTokenGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext) {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<AuthRequest>();
     return request.headers.authorization !== undefined
       ? this.jwtGuard.authenticate(context)
       : this.refreshTokenGuard.canActivate(context);

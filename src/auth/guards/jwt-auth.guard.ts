@@ -3,27 +3,44 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import jsonwebtoken from 'jsonwebtoken';
 import { IS_PUBLIC_KEY, JWT_STRATEGY } from '../auth.constants.js';
+import type { AuthenticatedRequest } from '../authenticated-request.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
 import type { AuthPrincipal } from '../tokens/access-token.js';
+import { requiredRoles } from './roles.guard.js';
+
+// Set once a request's token has been verified, so a route guard after the global one does not verify again.
+const VERIFIED = Symbol('auth:verified');
 
 /**
- * The global guard: every route needs a valid Bearer access token unless marked @Public().
- * Extend it and override `handleRequest` or `isPublic` to change what it accepts.
+ * Demands a valid Bearer access token unless the route is @Public(), then the roles of @Roles().
+ * Global by default (the module's `globalGuard` extra). Extend it and override `isPublic` or
+ * `handleRequest`; a subclass bound as APP_GUARD replaces the package's global guard.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(protected readonly reflector: Reflector) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
-    return this.isPublic(context) || this.authenticate(context);
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    await this.authenticate(context);
+    const roles = requiredRoles(this.reflector, context);
+    const { user } = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (roles && !user.roles.some((role) => roles.includes(role))) {
+      throw new AuthError(AuthErrorCode.Forbidden, { reason: `needs one of ${roles.join(', ')}` });
+    }
+    return true;
   }
 
-  /** Runs the JWT strategy whatever the route's metadata says. */
-  authenticate(context: ExecutionContext) {
-    return super.canActivate(context);
+  /** Runs the JWT strategy whatever the route's metadata says; sets `request.user`. */
+  async authenticate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { [VERIFIED]?: true }>();
+    if (request[VERIFIED]) return true;
+    await super.canActivate(context);
+    request[VERIFIED] = true;
+    return true;
   }
 
   protected isPublic(context: ExecutionContext): boolean {

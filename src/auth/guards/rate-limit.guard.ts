@@ -1,74 +1,73 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type {} from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Configuration } from '../../config/configuration.js';
+import { Reflector } from '@nestjs/core';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { RATE_LIMIT_KEY } from '../auth.constants.js';
+import type { AuthRequest } from '../authenticated-request.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
-import type { RateLimitPolicy, RateWindow } from './rate-limit.policies.js';
-
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-type KeyOf = (request: FastifyRequest) => string;
+import { AuthSettings } from '../options/auth-settings.js';
+import type { RATE_LIMITS, RateLimitPolicy, RateWindow } from './rate-limit.policies.js';
+import { RateLimitStorage } from './rate-limit.storage.js';
 
 /**
- * Enforces @RateLimit() policies with @fastify/rate-limit's counters (in memory per instance; its
- * store option takes Redis to share them). Runs before validation and before any password hashing.
+ * Enforces @RateLimit() policies, per client address and per account, with `rate-limiter-flexible`
+ * counters from the RateLimitStorage (in memory per process unless another storage is bound).
+ * Guards run before pipes and handlers, so limits are counted before validation and any hashing.
  * Extend it and override `clientKey` or `accountKey` to count differently.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   private readonly enabled: boolean;
-  private readonly limiters = new Map<string, Limiter>();
+  private readonly policies: Record<keyof typeof RATE_LIMITS, RateLimitPolicy>;
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly adapterHost: HttpAdapterHost,
-    config: ConfigService<Configuration, true>,
+    private readonly storage: RateLimitStorage,
+    settings: AuthSettings,
   ) {
-    this.enabled = config.get('http', { infer: true }).rateLimit;
+    this.enabled = settings.rateLimit.enabled;
+    this.policies = settings.rateLimit.policies;
   }
 
-  // Synchronous for unlimited routes: it runs on every request, the hot authenticated ones included.
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const policy = this.reflector.get<RateLimitPolicy | undefined>(RATE_LIMIT_KEY, context.getHandler());
-    return !this.enabled || !policy ? true : this.enforce(policy, context.switchToHttp().getRequest<FastifyRequest>());
+    const policy = this.reflector.get<RateLimitPolicy | keyof typeof RATE_LIMITS | undefined>(RATE_LIMIT_KEY, context.getHandler());
+    if (!this.enabled || !policy) return true;
+    return this.enforce(typeof policy === 'string' ? this.policies[policy] : policy, context.switchToHttp().getRequest<AuthRequest>());
   }
 
-  protected clientKey(request: FastifyRequest): string {
-    return request.ip;
+  protected clientKey(request: AuthRequest): string {
+    return request.ip ?? 'unknown';
   }
 
   /** The email as the routes normalise it; absent or malformed emails are only limited per client. */
-  protected accountKey(request: FastifyRequest): string | undefined {
+  protected accountKey(request: AuthRequest): string | undefined {
     const email = (request.body as { email?: unknown } | undefined)?.email;
     return typeof email === 'string' && email.length <= 254 ? email.trim().toLowerCase() : undefined;
   }
 
-  private async enforce(policy: RateLimitPolicy, request: FastifyRequest): Promise<boolean> {
-    await this.check(`${policy.name}:client`, policy.perClient, request, (each) => this.clientKey(each));
-    if (policy.perAccount && this.accountKey(request) !== undefined) {
-      await this.check(`${policy.name}:account`, policy.perAccount, request, (each) => this.accountKey(each)!);
-    }
+  private async enforce(policy: RateLimitPolicy, request: AuthRequest): Promise<boolean> {
+    await this.count(`${policy.name}:client`, this.clientKey(request), policy.perClient);
+    const account = policy.perAccount ? this.accountKey(request) : undefined;
+    if (policy.perAccount && account !== undefined) await this.count(`${policy.name}:account`, account, policy.perAccount);
     return true;
   }
 
-  private async check(name: string, window: RateWindow, request: FastifyRequest, keyOf: KeyOf): Promise<void> {
-    const result = await this.limiter(name, window, keyOf)(request);
-    if (!result.isAllowed && result.isExceeded) {
-      throw new AuthError(AuthErrorCode.RateLimited, { reason: name, retryAfter: result.ttlInSeconds });
+  private async count(name: string, key: string, window: RateWindow): Promise<void> {
+    try {
+      await this.limiter(name, window).consume(key);
+    } catch (rejection) {
+      // The limiter rejects with its state when over the limit, with an Error when its store failed.
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      throw new AuthError(AuthErrorCode.RateLimited, { reason: name, retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) });
     }
   }
 
-  // Created on first use: the plugin is registered on Fastify after the guards are built.
-  private limiter(name: string, window: RateWindow, keyOf: KeyOf): Limiter {
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-      limiter = fastify.createRateLimit({ max: window.max, timeWindow: window.windowMs, keyGenerator: (request) => `${name}:${keyOf(request)}` });
-      this.limiters.set(name, limiter);
-    }
+  // Keyed by name and window: one policy name may be given different windows by different routes.
+  private limiter(name: string, window: RateWindow): RateLimiterAbstract {
+    const id = `${name}:${window.max}:${window.windowMs}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) this.limiters.set(id, (limiter = this.storage.limiter(id, window)));
     return limiter;
   }
 }

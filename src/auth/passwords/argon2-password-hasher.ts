@@ -6,6 +6,7 @@ import { PasswordHasher } from './password-hasher.js';
 // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. `Algorithm` is an ambient const enum,
 // which isolatedModules cannot read: 2 is Algorithm.Argon2id.
 const ARGON2ID = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
 /** argon2id through @node-rs/argon2, which runs on libuv's thread pool, off the event loop. */
 @Injectable()
@@ -31,5 +32,11 @@ export class Argon2PasswordHasher extends PasswordHasher implements OnModuleInit
     } catch {
       return false;
     }
+  }
+
+  /** Anything but argon2id with at least today's memory and iterations. */
+  needsRehash(passwordHash: string): boolean {
+    const match = ARGON2ID_HASH.exec(passwordHash);
+    return !match || Number(match[1]) < ARGON2ID.memoryCost || Number(match[2]) < ARGON2ID.timeCost;
   }
 }

@@ -28,7 +28,7 @@ const SESSION_COLUMNS = 'id, user_id, generation, created_at, last_used_at, expi
 // delivered on commit, so other instances never hear of a revocation that was rolled back.
 const revokeWhere = (where: string) => `
   WITH revoked AS (
-    UPDATE sessions SET revoked_at = clock_timestamp(), revoked_reason = $1
+    UPDATE auth_sessions SET revoked_at = clock_timestamp(), revoked_reason = $1
     WHERE revoked_at IS NULL AND ${where}
     RETURNING id, revoked_at
   )
@@ -44,11 +44,11 @@ export class PostgresSessionStore extends SessionStore {
   async create(session: NewSession, firstTokenHash: Buffer): Promise<SessionRecord> {
     const [row] = (await this.dataSource.query(
       `WITH created AS (
-         INSERT INTO sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
+         INSERT INTO auth_sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
          VALUES ($1, $2, 0, now(), now(), now() + make_interval(secs => $3), $4, $5)
          RETURNING ${SESSION_COLUMNS}
        ), first_token AS (
-         INSERT INTO refresh_tokens (session_id, generation, token_hash, issued_at)
+         INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, issued_at)
          SELECT id, 0, $6::bytea, created_at FROM created
        )
        SELECT * FROM created`,
@@ -64,7 +64,7 @@ export class PostgresSessionStore extends SessionStore {
   ): Promise<RefreshOutcome> {
     // A token's family and generation never change, so this read needs no lock.
     const [token] = (await this.dataSource.query(
-      'SELECT id, session_id, generation FROM refresh_tokens WHERE token_hash = $1',
+      'SELECT id, session_id, generation FROM auth_refresh_tokens WHERE token_hash = $1',
       [tokenHash],
     )) as { id: string; session_id: string; generation: number }[];
     if (!token) return { kind: 'unknown' };
@@ -72,7 +72,7 @@ export class PostgresSessionStore extends SessionStore {
     return this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
       // Concurrent refreshes of one family queue here, so each sees the outcome of the one before.
       const [session] = (await manager.query(
-        `SELECT ${SESSION_COLUMNS}, revoked_at, clock_timestamp() AS now FROM sessions WHERE id = $1 FOR UPDATE`,
+        `SELECT ${SESSION_COLUMNS}, revoked_at, clock_timestamp() AS now FROM auth_sessions WHERE id = $1 FOR UPDATE`,
         [token.session_id],
       )) as (SessionRow & { revoked_at: Date | null; now: Date })[];
       const active = token.generation === session.generation;
@@ -107,7 +107,7 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   async findSessionIdByTokenHash(tokenHash: Buffer): Promise<string | undefined> {
-    const [row] = (await this.dataSource.query('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [
+    const [row] = (await this.dataSource.query('SELECT session_id FROM auth_refresh_tokens WHERE token_hash = $1', [
       tokenHash,
     ])) as { session_id: string }[];
     return row?.session_id;
@@ -127,7 +127,7 @@ export class PostgresSessionStore extends SessionStore {
 
   async listLive(userId: string, idleTtl: number): Promise<SessionRecord[]> {
     const rows = (await this.dataSource.query(
-      `SELECT ${SESSION_COLUMNS} FROM sessions
+      `SELECT ${SESSION_COLUMNS} FROM auth_sessions
        WHERE user_id = $1 AND revoked_at IS NULL
          AND expires_at > now() AND last_used_at > now() - make_interval(secs => $2)
        ORDER BY created_at DESC`,
@@ -138,7 +138,7 @@ export class PostgresSessionStore extends SessionStore {
 
   async revokedSince(since: Date): Promise<Revocation[]> {
     const rows = (await this.dataSource.query(
-      'SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at',
+      'SELECT id, revoked_at FROM auth_sessions WHERE revoked_at >= $1 ORDER BY revoked_at',
       [since],
     )) as { id: string; revoked_at: Date }[];
     return rows.map(toRevocation);
@@ -154,13 +154,13 @@ export class PostgresSessionStore extends SessionStore {
     const [row] = (await manager.query(
       // Chained so the old token leaves the one-active-token index before its successor enters it.
       `WITH rotated AS (
-         UPDATE refresh_tokens SET rotated_at = $3 WHERE id = $4 RETURNING id
+         UPDATE auth_refresh_tokens SET rotated_at = $3 WHERE id = $4 RETURNING id
        ), successor AS (
-         INSERT INTO refresh_tokens (session_id, generation, token_hash, parent_id, issued_at)
+         INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, parent_id, issued_at)
          SELECT $1::uuid, $2::integer, $5::bytea, id, $3::timestamptz FROM rotated
          RETURNING session_id
        ), moved AS (
-         UPDATE sessions SET generation = $2, last_used_at = $3 WHERE id = (SELECT session_id FROM successor)
+         UPDATE auth_sessions SET generation = $2, last_used_at = $3 WHERE id = (SELECT session_id FROM successor)
          RETURNING ${SESSION_COLUMNS}
        )
        SELECT * FROM moved`,
@@ -172,7 +172,7 @@ export class PostgresSessionStore extends SessionStore {
   private async touch(manager: EntityManager, sessionId: string): Promise<SessionRecord> {
     const [row] = (await manager.query(
       `WITH touched AS (
-         UPDATE sessions SET last_used_at = clock_timestamp() WHERE id = $1 RETURNING ${SESSION_COLUMNS}
+         UPDATE auth_sessions SET last_used_at = clock_timestamp() WHERE id = $1 RETURNING ${SESSION_COLUMNS}
        )
        SELECT * FROM touched`,
       [sessionId],
@@ -181,7 +181,7 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   private async rotatedAt(manager: EntityManager, tokenId: string): Promise<Date | null> {
-    const [row] = (await manager.query('SELECT rotated_at FROM refresh_tokens WHERE id = $1', [tokenId])) as {
+    const [row] = (await manager.query('SELECT rotated_at FROM auth_refresh_tokens WHERE id = $1', [tokenId])) as {
       rotated_at: Date | null;
     }[];
     return row.rotated_at;

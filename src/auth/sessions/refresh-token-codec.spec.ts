@@ -1,17 +1,10 @@
-import type { ConfigService } from '@nestjs/config';
-import { createHash, randomUUID } from 'node:crypto';
-import type { Configuration } from '../../config/configuration.js';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { resolveAuthSettings } from '../options/auth-settings.js';
 import { RefreshTokenCodec } from './refresh-token-codec.js';
 
-/** A codec bound to `secret`; only the token config is read, so that is all the stub offers. */
+/** A codec bound to `secret`, over settings resolved the way the module resolves them (HS256: no key pair to make). */
 function codecWith(secret: string): RefreshTokenCodec {
-  const config = {
-    get: (key: string) => {
-      if (key !== 'tokens') throw new Error(`unexpected config key ${key}`);
-      return { refreshTokenSecret: secret };
-    },
-  } as unknown as ConfigService<Configuration, true>;
-  return new RefreshTokenCodec(config);
+  return new RefreshTokenCodec(resolveAuthSettings({ refreshTokenSecret: secret, jwtAlgorithm: 'HS256', jwtSecret: 'j'.repeat(32) }));
 }
 
 const SECRET = 'a-refresh-token-secret-of-at-least-32-bytes';
@@ -38,6 +31,10 @@ describe('RefreshTokenCodec', () => {
 
   it('does not confuse a family id and generation that concatenate alike', () => {
     expect(codec.tokenFor('abc1', 23)).not.toBe(codec.tokenFor('abc', 123));
+  });
+
+  it('is HMAC-SHA256 of "family.generation" under the secret, so tokens already issued stay valid across releases', () => {
+    expect(codec.tokenFor(FAMILY, 3)).toBe(createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(`${FAMILY}.3`).digest('base64url'));
   });
 
   it('derives a different token under a different secret', () => {

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { Configuration } from '../../config/configuration.js';
-import { readOrCreateDevelopmentSecret } from '../../config/development-secret.js';
+import { createHash, createHmac } from 'node:crypto';
+import { AuthSettings } from '../options/auth-settings.js';
 
 const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
 
@@ -15,15 +13,8 @@ const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
 export class RefreshTokenCodec {
   private readonly secret: Buffer;
 
-  constructor(config: ConfigService<Configuration, true>) {
-    const configured = config.get('tokens', { infer: true }).refreshTokenSecret;
-    this.secret = Buffer.from(
-      configured ??
-        readOrCreateDevelopmentSecret(config.get('dataDir', { infer: true }), 'refresh-token-secret', () =>
-          randomBytes(32).toString('base64url'),
-        ),
-      'utf8',
-    );
+  constructor(settings: AuthSettings) {
+    this.secret = Buffer.from(settings.refreshTokenSecret, 'utf8');
   }
 
   tokenFor(sessionId: string, generation: number): string {

@@ -20,7 +20,7 @@ const HEARTBEAT_TIMEOUT_MS = 1_500;
 @Injectable()
 export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RevocationFeed.name);
-  private readonly url: string;
+  private readonly connection: pg.ClientConfig;
   private client: pg.Client | undefined;
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -32,7 +32,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     private readonly store: SessionStore,
     dataSource: DataSource,
   ) {
-    this.url = (dataSource.options as { url: string }).url;
+    this.connection = listenConnectionOf(dataSource);
   }
 
   /** Start-up waits for the first load when the database answers; otherwise the guard fails closed until it does. */
@@ -48,7 +48,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'auth-service:revocation-feed' });
+    const client = new pg.Client(this.connection);
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
@@ -93,4 +93,15 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     this.retryTimer = setTimeout(() => void this.connect(), this.retryMs).unref();
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
+}
+
+/**
+ * The host DataSource's own connection settings, however it gave them (a URL, or host, port, user,
+ * password, ssl, extra): TypeORM hands them to the pg Pool it creates, and the feed reuses them.
+ */
+function listenConnectionOf(dataSource: DataSource): pg.ClientConfig {
+  const pool = (dataSource.driver as unknown as { master?: { options?: pg.PoolConfig } }).master;
+  if (!pool?.options) throw new Error('AuthModule needs a TypeORM DataSource on PostgreSQL (type "postgres"), initialised');
+  const { max: _max, min: _min, idleTimeoutMillis: _idle, maxUses: _uses, allowExitOnIdle: _exit, ...connection } = pool.options;
+  return { ...connection, application_name: `${connection.application_name ?? 'auth'}:revocation-feed` };
 }

@@ -1,8 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Configuration } from '../../config/configuration.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
+import { AuthSettings } from '../options/auth-settings.js';
 
 /**
  * Sessions revoked recently enough that an access token of theirs may still be unexpired, held in
@@ -22,10 +21,10 @@ export class RevokedSessions implements OnModuleDestroy {
   /** When the feed stopped being known-good; 0 while it is up. Starts down: nothing is loaded yet. */
   private downSince = -Infinity;
 
-  constructor(config: ConfigService<Configuration, true>) {
-    const tokens = config.get('tokens', { infer: true });
+  constructor(settings: AuthSettings) {
+    const { tokens } = settings;
     this.retentionMs = (tokens.accessTokenTtl + tokens.clockSkew + 1) * 1000;
-    this.maxStalenessMs = config.get('revocation', { infer: true }).maxStaleness * 1000;
+    this.maxStalenessMs = settings.revocationMaxStaleness * 1000;
     this.pruneTimer = setInterval(() => this.prune(Date.now()), 60_000).unref();
   }
 

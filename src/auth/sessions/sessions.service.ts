@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
-import type { Configuration, TokenConfig } from '../../config/configuration.js';
-import { UserStore } from '../../users/user-store.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
+import { AuthSettings, checkExtraClaims, type TokenSettings } from '../options/auth-settings.js';
+import { type StoredUser, UserStore } from '../users/user-store.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import type { RefreshPolicy } from './refresh-decision.js';
 import { RefreshTokenCodec } from './refresh-token-codec.js';
@@ -33,8 +32,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Sessions and their tokens: start, rotate, list and revoke. */
 @Injectable()
 export class SessionsService {
-  private readonly config: TokenConfig;
+  private readonly config: TokenSettings;
   private readonly policy: RefreshPolicy;
+  private readonly extraClaims: AuthSettings['extraClaims'];
 
   constructor(
     private readonly store: SessionStore,
@@ -42,19 +42,22 @@ export class SessionsService {
     private readonly accessTokens: AccessTokenService,
     private readonly revokedSessions: RevokedSessions,
     private readonly users: UserStore,
-    config: ConfigService<Configuration, true>,
+    settings: AuthSettings,
   ) {
-    this.config = config.get('tokens', { infer: true });
+    this.config = settings.tokens;
+    this.extraClaims = settings.extraClaims;
     this.policy = { idleTtl: this.config.refreshIdleTtl, reuseGrace: this.config.refreshReuseGrace };
   }
 
-  async start(user: { id: string; roles: string[] }, client: ClientInfo): Promise<IssuedTokens> {
+  async start(user: StoredUser, client: ClientInfo): Promise<IssuedTokens> {
+    // Before the session exists: a failing extraClaims hook leaves nothing behind.
+    const extraClaims = await this.extraClaimsOf(user);
     const id = randomUUID();
     const session = await this.store.create(
       { id, userId: user.id, ttl: this.config.refreshTokenTtl, ...client },
       this.codec.hashFor(id, 0),
     );
-    return this.issue(session, user.roles);
+    return this.issue(session, user.roles, extraClaims);
   }
 
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
@@ -76,7 +79,8 @@ export class SessionsService {
     }
     const user = await this.users.findById(outcome.session.userId);
     if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
-    return this.issue(outcome.session, user.roles);
+    if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
+    return this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
   }
 
   /** The session a refresh token (current or already rotated) belongs to. */
@@ -109,8 +113,12 @@ export class SessionsService {
     return this.store.listLive(userId, this.config.refreshIdleTtl);
   }
 
-  private issue(session: SessionRecord, roles: string[]): IssuedTokens {
-    const { accessToken, expiresIn } = this.accessTokens.issue({ userId: session.userId, sessionId: session.id, roles });
+  private async extraClaimsOf(user: StoredUser): Promise<Record<string, unknown> | undefined> {
+    return this.extraClaims ? checkExtraClaims(await this.extraClaims(user)) : undefined;
+  }
+
+  private issue(session: SessionRecord, roles: string[], extraClaims: Record<string, unknown> | undefined): IssuedTokens {
+    const { accessToken, expiresIn } = this.accessTokens.issue({ userId: session.userId, sessionId: session.id, roles }, extraClaims);
     // Both ends measured on the database's clock: lastUsedAt was just set to its "now".
     const untilAbsoluteEnd = Math.floor((session.expiresAt.getTime() - session.lastUsedAt.getTime()) / 1000);
     return {

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import type { Configuration } from '../../config/configuration.js';
+import type { AuthRequest } from '../authenticated-request.js';
+import { AuthSettings } from '../options/auth-settings.js';
 import { REFRESH_TOKEN_STRATEGY } from '../auth.constants.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
 import { RefreshCookie } from '../refresh-cookie.js';
+import { assertSafeBody } from '../validation.pipe.js';
 
 /** A refresh token as presented, not yet checked against the database. */
 export interface RefreshTokenCredential {
@@ -24,18 +24,19 @@ export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_TOK
 
   constructor(
     private readonly cookie: RefreshCookie,
-    config: ConfigService<Configuration, true>,
+    settings: AuthSettings,
   ) {
     super();
-    this.allowedOrigins = new Set(config.get('http', { infer: true }).corsOrigins);
+    this.allowedOrigins = new Set(settings.allowedOrigins);
   }
 
-  validate(request: FastifyRequest): RefreshTokenCredential {
+  validate(request: AuthRequest): RefreshTokenCredential {
     // Guards run before the ValidationPipe, so a body that is JSON but not an object (null, [], 42) is refused here.
     const body: unknown = request.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new AuthError(AuthErrorCode.ValidationFailed, { details: ['the body must be a JSON object'] });
     }
+    assertSafeBody(body);
     const bodyToken = (body as { refreshToken?: unknown } | undefined)?.refreshToken;
     if (bodyToken !== undefined && typeof bodyToken !== 'string') {
       throw new AuthError(AuthErrorCode.ValidationFailed, { details: ['refreshToken must be a string'] });
@@ -48,7 +49,7 @@ export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_TOK
     return { refreshToken: cookieToken };
   }
 
-  private assertNotCrossSite(request: FastifyRequest): void {
+  private assertNotCrossSite(request: AuthRequest): void {
     if (request.headers['x-requested-with'] === undefined) {
       throw new AuthError(AuthErrorCode.CsrfRejected, { reason: 'cookie without X-Requested-With' });
     }
@@ -59,7 +60,7 @@ export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_TOK
   }
 }
 
-function isSameOrigin(origin: string, request: FastifyRequest): boolean {
+function isSameOrigin(origin: string, request: AuthRequest): boolean {
   try {
     return new URL(origin).host === request.headers.host;
   } catch {

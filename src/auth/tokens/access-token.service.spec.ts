@@ -1,29 +1,29 @@
-import type { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import jsonwebtoken from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
-import type { Configuration, TokenConfig } from '../../config/configuration.js';
-import { loadConfiguration } from '../../config/configuration.js';
+import type { AuthModuleOptions } from '../auth.options.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
+import { resolveAuthSettings } from '../options/auth-settings.js';
 import { AccessTokenService } from './access-token.service.js';
-import { loadSigningKeys, type SigningKeys } from './signing-keys.js';
-
-const NO_DATA_DIR = '/nonexistent-data-dir';
-
-// The real defaults, read the way the service reads them.
-function tokenConfig(overrides: Partial<TokenConfig> = {}): TokenConfig {
-  return { ...loadConfiguration({ JWT_ISSUER: 'https://auth.example.test', JWT_AUDIENCE: 'orders-api' }).tokens, ...overrides };
-}
+import type { SigningKeys } from './signing-keys.js';
 
 function ecJwk(kid: string) {
   return { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid };
 }
 
-function build(config: TokenConfig): { service: AccessTokenService; keys: SigningKeys } {
-  const keys = loadSigningKeys(config, NO_DATA_DIR);
-  const configService = { get: (name: string) => (name === 'tokens' ? config : undefined) } as unknown as ConfigService<Configuration, true>;
-  return { service: new AccessTokenService(new JwtService({}), keys, configService), keys };
+/** The service over settings resolved the way the module resolves them: the real defaults, plus `options`. */
+function build(options: Partial<AuthModuleOptions>): { service: AccessTokenService; keys: SigningKeys } {
+  const settings = resolveAuthSettings({
+    refreshTokenSecret: 'r'.repeat(32),
+    jwtIssuer: 'https://auth.example.test',
+    jwtAudience: 'orders-api',
+    ...options,
+  });
+  return { service: new AccessTokenService(new JwtService({}), settings.signingKeys, settings), keys: settings.signingKeys };
 }
+
+const HS256 = { jwtAlgorithm: 'HS256', jwtSecret: 's'.repeat(40) } as const;
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const parts = (token: string) => token.split('.');
@@ -45,8 +45,7 @@ function expectTokenInvalid(action: () => unknown): void {
 }
 
 describe('AccessTokenService', () => {
-  const config = tokenConfig({ privateKeys: JSON.stringify({ keys: [ecJwk('current'), ecJwk('previous')] }) });
-  const { service, keys } = build(config);
+  const { service, keys } = build({ jwtPrivateKeys: JSON.stringify({ keys: [ecJwk('current'), ecJwk('previous')] }) });
   const principal = { userId: randomUUID(), sessionId: randomUUID(), roles: ['user'] };
 
   describe('issue', () => {
@@ -83,10 +82,45 @@ describe('AccessTokenService', () => {
       expect(valid).toBe(true);
     });
 
+    it('takes the lifetime from the settings', () => {
+      const short = build({ jwtPrivateKeys: JSON.stringify({ keys: [ecJwk('k')] }), accessTokenTtl: '5m' });
+      const { accessToken, expiresIn } = short.service.issue(principal);
+      const payload = decode(parts(accessToken)[1]);
+      expect(expiresIn).toBe(300);
+      expect(payload.exp).toBe(payload.iat + 300);
+    });
+
+    it('puts extra claims in at the top level, and never lets them replace its own', () => {
+      const payload = decode(parts(service.issue(principal, { tenantId: 't-1', plan: { tier: 'gold' } }).accessToken)[1]);
+      expect(payload).toMatchObject({ tenantId: 't-1', plan: { tier: 'gold' }, sub: principal.userId, sid: principal.sessionId });
+      const forged = decode(parts(service.issue(principal, { sub: 'someone-else', sid: 'other', roles: ['admin'] }).accessToken)[1]);
+      expect(forged).toMatchObject({ sub: principal.userId, sid: principal.sessionId, roles: ['user'] });
+    });
+
     it('signs HS256 tokens with the secret and its kid', () => {
-      const hs = build(tokenConfig({ algorithm: 'HS256', secret: 's'.repeat(40) }));
+      const hs = build(HS256);
       const header = decode(parts(hs.service.issue(principal).accessToken)[0]);
       expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: hs.keys.signing.kid });
+    });
+  });
+
+  describe('a token it issues', () => {
+    it.each([
+      ['ES256', () => ({ service, keys })],
+      ['HS256', () => build(HS256)],
+    ] as const)('%s: passes jsonwebtoken with the verify options and the key it chooses, and maps back to the principal', (_alg, pick) => {
+      const { service: issuer } = pick();
+      const { accessToken } = issuer.issue(principal, { tenantId: 't-1' });
+      const payload = jsonwebtoken.verify(accessToken, issuer.verificationKeyFor(accessToken), { ...issuer.verifyOptions });
+      expect(issuer.toPrincipal(payload)).toMatchObject({ ...principal, tenantId: 't-1', expiresAt: expect.any(Number) });
+    });
+
+    it('fails jsonwebtoken for another audience or issuer', () => {
+      const other = build({ jwtPrivateKeys: JSON.stringify({ keys: [ecJwk('current')] }), jwtAudience: 'billing-api', jwtIssuer: 'https://other.example.test' });
+      const { accessToken } = service.issue(principal);
+      const key = service.verificationKeyFor(accessToken);
+      expect(() => jsonwebtoken.verify(accessToken, key, { ...service.verifyOptions, audience: other.service.verifyOptions.audience })).toThrow(/audience/);
+      expect(() => jsonwebtoken.verify(accessToken, key, { ...service.verifyOptions, issuer: other.service.verifyOptions.issuer })).toThrow(/issuer/);
     });
   });
 
@@ -98,7 +132,12 @@ describe('AccessTokenService', () => {
         audience: 'orders-api',
         clockTolerance: 5,
       });
-      expect(build(tokenConfig({ algorithm: 'HS256', secret: 's'.repeat(40) })).service.verifyOptions.algorithms).toEqual(['HS256']);
+      expect(build(HS256).service.verifyOptions.algorithms).toEqual(['HS256']);
+    });
+
+    it('takes the clock skew from the settings', () => {
+      expect(build({ ...HS256, jwtClockSkew: '30s' }).service.verifyOptions.clockTolerance).toBe(30);
+      expect(build({ ...HS256, jwtClockSkew: 0 }).service.verifyOptions.clockTolerance).toBe(0);
     });
   });
 
@@ -162,7 +201,7 @@ describe('AccessTokenService', () => {
     });
 
     it('in HS256 mode refuses every asymmetric algorithm and every other HMAC size', () => {
-      const hs = build(tokenConfig({ algorithm: 'HS256', secret: 's'.repeat(40) }));
+      const hs = build(HS256);
       const kid = hs.keys.signing.kid;
       expect(hs.service.verificationKeyFor(withHeader({ alg: 'HS256', typ: 'at+jwt', kid }))).toBe(hs.keys.signing.key);
       for (const alg of ['HS384', 'HS512', 'ES256', 'RS256', 'none']) {
@@ -194,6 +233,22 @@ describe('AccessTokenService', () => {
         issuedAt: payload.iat,
         expiresAt: payload.exp,
       });
+    });
+
+    it('carries extra claims onto the principal, and no registered claim besides the mapped ones', () => {
+      const payload = { ...claims(), nbf: now(), tenantId: 't-1', plan: { tier: 'gold' } };
+      const mapped = service.toPrincipal(payload);
+      expect(mapped).toEqual({
+        userId: payload.sub,
+        sessionId: payload.sid,
+        roles: ['user', 'admin'],
+        jti: payload.jti,
+        issuedAt: payload.iat,
+        expiresAt: payload.exp,
+        tenantId: 't-1',
+        plan: { tier: 'gold' },
+      });
+      for (const claim of ['iss', 'aud', 'sub', 'sid', 'iat', 'exp', 'nbf']) expect(mapped).not.toHaveProperty(claim);
     });
 
     it('accepts an iat up to the clock skew ahead (another instance’s clock)', () => {

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { JwtService, type JwtSignOptions } from '@nestjs/jwt';
 import { randomUUID, type KeyObject } from 'node:crypto';
-import type { Configuration, JwtAlgorithm, TokenConfig } from '../../config/configuration.js';
+import type { JwtAlgorithm } from '../auth.options.js';
+import { AuthSettings, type TokenSettings } from '../options/auth-settings.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, type AuthPrincipal } from './access-token.js';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, type AuthPrincipal, REGISTERED_CLAIMS } from './access-token.js';
 import { SigningKeys } from './signing-keys.js';
 
 // Headers that would let a token name its own key or key source (RFC 7515 §4.1), or demand
@@ -38,15 +38,15 @@ export interface AccessTokenVerifyOptions {
 @Injectable()
 export class AccessTokenService {
   readonly verifyOptions: Readonly<AccessTokenVerifyOptions>;
-  private readonly config: TokenConfig;
+  private readonly config: TokenSettings;
   private readonly signOptions: JwtSignOptions;
 
   constructor(
     private readonly jwt: JwtService,
     private readonly keys: SigningKeys,
-    config: ConfigService<Configuration, true>,
+    settings: AuthSettings,
   ) {
-    this.config = config.get('tokens', { infer: true });
+    this.config = settings.tokens;
     this.signOptions = {
       privateKey: keys.signing.key as never, // a KeyObject: jsonwebtoken takes it, the typings predate it
       algorithm: keys.algorithm,
@@ -64,8 +64,9 @@ export class AccessTokenService {
     });
   }
 
-  issue(principal: { userId: string; sessionId: string; roles: string[] }): IssuedAccessToken {
-    const payload = { sub: principal.userId, sid: principal.sessionId, roles: principal.roles };
+  /** `extraClaims` were checked against the registered names (checkExtraClaims). */
+  issue(principal: { userId: string; sessionId: string; roles: string[] }, extraClaims: Record<string, unknown> = {}): IssuedAccessToken {
+    const payload = { ...extraClaims, sub: principal.userId, sid: principal.sessionId, roles: principal.roles };
     const accessToken = this.jwt.sign(payload, { ...this.signOptions, jwtid: randomUUID() });
     return { accessToken, expiresIn: this.config.accessTokenTtl };
   }
@@ -103,7 +104,9 @@ export class AccessTokenService {
     }
     // jsonwebtoken checks exp and nbf (when present); a token claiming to be issued in the future is refused here.
     if ((iat as number) > Date.now() / 1000 + this.config.clockSkew) throw invalid('issued in the future');
-    return { userId: sub, sessionId: sid, roles, jti, issuedAt: iat as number, expiresAt: exp as number };
+    const principal: AuthPrincipal = { userId: sub, sessionId: sid, roles, jti, issuedAt: iat as number, expiresAt: exp as number };
+    for (const [claim, value] of Object.entries(payload)) if (!REGISTERED_CLAIMS.has(claim)) principal[claim] = value;
+    return principal;
   }
 }
 

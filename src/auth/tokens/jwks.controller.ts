@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthRoutes } from '../decorators/auth-routes.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
 import { JwksDto } from '../dto/jwks.dto.js';
 import { SigningKeys } from './signing-keys.js';
@@ -9,6 +10,7 @@ import { SigningKeys } from './signing-keys.js';
 const JWKS_CACHE_CONTROL = 'public, max-age=300';
 
 @ApiTags('keys')
+@AuthRoutes()
 @Controller('.well-known')
 export class JwksController {
   private readonly body: JwksDto;

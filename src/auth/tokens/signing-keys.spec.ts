@@ -1,20 +1,9 @@
 import { generateKeyPairSync, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { JwtAlgorithm, TokenConfig } from '../../config/configuration.js';
-import { loadConfiguration } from '../../config/configuration.js';
-import { ConfigurationError } from '../../config/configuration-error.js';
+import type { JwtAlgorithm } from '../auth.options.js';
+import { ConfigurationError } from '../options/configuration-error.js';
 import { generatePrivateJwk, loadSigningKeys } from './signing-keys.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
-// Keys given explicitly never touch the data directory; a path that cannot exist proves it.
-const NO_DATA_DIR = '/nonexistent-data-dir';
-
-// The real defaults, read the way the service reads them.
-function tokenConfig(overrides: Partial<TokenConfig> = {}): TokenConfig {
-  return { ...loadConfiguration({}).tokens, ...overrides };
-}
 
 function jwkSet(...keys: object[]): string {
   return JSON.stringify({ keys });
@@ -24,10 +13,10 @@ function ecJwk(kid: string, namedCurve = 'P-256'): JsonWebKey & { kid: string } 
   return { ...generateKeyPairSync('ec', { namedCurve }).privateKey.export({ format: 'jwk' }), kid };
 }
 
-/** What loadSigningKeys refuses, as the message of the ConfigurationError it throws. */
-function refusal(algorithm: JwtAlgorithm, keys: { privateKeys?: string; secret?: string }): string {
+/** What loadSigningKeys refuses, as the message of the ConfigurationError it throws; the setting is labelled by its variable. */
+function refusal(algorithm: JwtAlgorithm, material: string | object, label = algorithm === 'HS256' ? 'JWT_SECRET' : 'JWT_PRIVATE_KEYS'): string {
   try {
-    loadSigningKeys(tokenConfig({ algorithm, ...keys }), NO_DATA_DIR);
+    loadSigningKeys(algorithm, material, label);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigurationError);
     return (error as Error).message;
@@ -39,7 +28,7 @@ describe('loadSigningKeys', () => {
   describe('ES256 from a private JWK Set', () => {
     const first = ecJwk('first');
     const second = ecJwk('second');
-    const keys = loadSigningKeys(tokenConfig({ privateKeys: jwkSet(first, second) }), NO_DATA_DIR);
+    const keys = loadSigningKeys('ES256', jwkSet(first, second), 'JWT_PRIVATE_KEYS');
 
     it('signs with the first key and verifies with every key, each chosen by its kid', () => {
       expect(keys.algorithm).toBe('ES256');
@@ -75,17 +64,25 @@ describe('loadSigningKeys', () => {
 
   it('loads RS256 keys and publishes n and e only', () => {
     const jwk = generatePrivateJwk('RS256');
-    const keys = loadSigningKeys(tokenConfig({ algorithm: 'RS256', privateKeys: jwkSet(jwk) }), NO_DATA_DIR);
+    const keys = loadSigningKeys('RS256', jwkSet(jwk), 'JWT_PRIVATE_KEYS');
     expect(keys.signing.kid).toBe(jwk.kid);
     expect(keys.verificationKey(jwk.kid)!.asymmetricKeyType).toBe('rsa');
     expect(keys.publicJwks).toEqual([{ kty: 'RSA', n: jwk.n, e: jwk.e, kid: jwk.kid, alg: 'RS256', use: 'sig' }]);
+  });
+
+  it('takes the JWK Set as an object as well as JSON text (jwtPrivateKeys may be either)', () => {
+    const jwk = ecJwk('object');
+    const fromObject = loadSigningKeys('ES256', { keys: [jwk] }, 'jwtPrivateKeys');
+    const fromText = loadSigningKeys('ES256', jwkSet(jwk), 'jwtPrivateKeys');
+    expect(fromObject.signing.kid).toBe('object');
+    expect(fromObject.publicJwks).toEqual(fromText.publicJwks);
   });
 
   describe('HS256', () => {
     const secret = 'a'.repeat(16) + 'b'.repeat(16);
 
     it('uses JWT_SECRET as a secret KeyObject, publishes nothing and names it by a kid that hides it', () => {
-      const keys = loadSigningKeys(tokenConfig({ algorithm: 'HS256', secret }), NO_DATA_DIR);
+      const keys = loadSigningKeys('HS256', secret, 'JWT_SECRET');
       expect(keys.signing.key.type).toBe('secret');
       expect(keys.signing.key.export().toString('utf8')).toBe(secret);
       expect(keys.verificationKey(keys.signing.kid)).toBe(keys.signing.key);
@@ -95,34 +92,19 @@ describe('loadSigningKeys', () => {
     });
 
     it('gives the same secret the same kid and another secret another kid', () => {
-      const load = (key: string) => loadSigningKeys(tokenConfig({ algorithm: 'HS256', secret: key }), NO_DATA_DIR).signing.kid;
+      const load = (key: string) => loadSigningKeys('HS256', key, 'JWT_SECRET').signing.kid;
       expect(load(secret)).toBe(load(secret));
       expect(load(secret.replace('a', 'c'))).not.toBe(load(secret));
     });
 
     it('refuses a secret shorter than 32 bytes', () => {
-      expect(refusal('HS256', { secret: 'x'.repeat(31) })).toMatch(/JWT_SECRET must be at least 32 bytes/);
+      expect(refusal('HS256', 'x'.repeat(31))).toMatch(/JWT_SECRET must be at least 32 bytes/);
     });
-  });
 
-  describe('development keys', () => {
-    let dataDir: string;
-    beforeAll(async () => {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'signing-keys-'));
-    });
-    afterAll(() => rm(dataDir, { recursive: true, force: true }));
-
-    it.each(['ES256', 'RS256', 'HS256'] as const)('%s: generates a key once into the data directory and reuses it', async (algorithm) => {
-      const dir = await mkdtemp(path.join(dataDir, 'dev-'));
-      const first = loadSigningKeys(tokenConfig({ algorithm }), dir);
-      const second = loadSigningKeys(tokenConfig({ algorithm }), dir);
-      expect(second.signing.kid).toBe(first.signing.kid);
-      expect(second.algorithm).toBe(algorithm);
-      if (algorithm !== 'HS256') {
-        const stored = JSON.parse(await readFile(path.join(dir, `jwt-private-keys.${algorithm}.json`), 'utf8'));
-        expect(stored.keys).toHaveLength(1);
-        expect(stored.keys[0].kid).toBe(first.signing.kid);
-      }
+    it('counts bytes, not characters', () => {
+      // 16 two-byte characters: 32 bytes.
+      expect(loadSigningKeys('HS256', 'é'.repeat(16), 'JWT_SECRET').signing.key.type).toBe('secret');
+      expect(refusal('HS256', 'é'.repeat(15) + 'x')).toMatch(/at least 32 bytes/);
     });
   });
 
@@ -133,58 +115,66 @@ describe('loadSigningKeys', () => {
       ['an empty set', jwkSet(), /must be a JWK Set with at least one key/],
       ['a set holding a string', jwkSet('key' as unknown as object), /must be a JWK Set/],
     ])('%s', (_name, privateKeys, message) => {
-      expect(refusal('ES256', { privateKeys })).toMatch(message);
+      expect(refusal('ES256', privateKeys)).toMatch(message);
     });
 
     it('a key without a kid, or with a kid of other characters', () => {
       const { kid: _kid, ...noKid } = ecJwk('k');
-      expect(refusal('ES256', { privateKeys: jwkSet(noKid) })).toMatch(/key 0: needs a "kid"/);
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk('../etc/passwd')) })).toMatch(/key 0: needs a "kid"/);
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk("k' OR '1'='1")) })).toMatch(/needs a "kid"/);
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk('k'.repeat(65))) })).toMatch(/needs a "kid"/);
+      expect(refusal('ES256', jwkSet(noKid))).toMatch(/key 0: needs a "kid"/);
+      expect(refusal('ES256', jwkSet(ecJwk('../etc/passwd')))).toMatch(/key 0: needs a "kid"/);
+      expect(refusal('ES256', jwkSet(ecJwk("k' OR '1'='1")))).toMatch(/needs a "kid"/);
+      expect(refusal('ES256', jwkSet(ecJwk('k'.repeat(65))))).toMatch(/needs a "kid"/);
     });
 
     it('two keys with one kid', () => {
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk('same'), ecJwk('same')) })).toMatch(/key 1: duplicate kid "same"/);
+      expect(refusal('ES256', jwkSet(ecJwk('same'), ecJwk('same')))).toMatch(/key 1: duplicate kid "same"/);
     });
 
     it('a key of another type or curve than the algorithm', () => {
-      expect(refusal('ES256', { privateKeys: jwkSet(generatePrivateJwk('RS256')) })).toMatch(/ES256 needs kty EC crv P-256/);
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk('k', 'P-384')) })).toMatch(/ES256 needs kty EC crv P-256/);
-      expect(refusal('RS256', { privateKeys: jwkSet(generatePrivateJwk('ES256')) })).toMatch(/RS256 needs kty RSA/);
-      expect(refusal('RS256', { privateKeys: jwkSet({ kty: 'oct', k: 'c2VjcmV0', kid: 'k' }) })).toMatch(/RS256 needs kty RSA/);
+      expect(refusal('ES256', jwkSet(generatePrivateJwk('RS256')))).toMatch(/ES256 needs kty EC crv P-256/);
+      expect(refusal('ES256', jwkSet(ecJwk('k', 'P-384')))).toMatch(/ES256 needs kty EC crv P-256/);
+      expect(refusal('RS256', jwkSet(generatePrivateJwk('ES256')))).toMatch(/RS256 needs kty RSA/);
+      expect(refusal('RS256', jwkSet({ kty: 'oct', k: 'c2VjcmV0', kid: 'k' }))).toMatch(/RS256 needs kty RSA/);
     });
 
     it('a key that declares another alg or use', () => {
-      expect(refusal('ES256', { privateKeys: jwkSet({ ...ecJwk('k'), alg: 'ES384' }) })).toMatch(/alg "ES384" is not JWT_ALGORITHM ES256/);
-      expect(refusal('RS256', { privateKeys: jwkSet({ ...generatePrivateJwk('RS256'), alg: 'PS256' }) })).toMatch(/alg "PS256"/);
-      expect(refusal('ES256', { privateKeys: jwkSet({ ...ecJwk('k'), use: 'enc' }) })).toMatch(/use "enc" is not "sig"/);
+      expect(refusal('ES256', jwkSet({ ...ecJwk('k'), alg: 'ES384' }))).toMatch(/alg "ES384" is not the algorithm ES256/);
+      expect(refusal('RS256', jwkSet({ ...generatePrivateJwk('RS256'), alg: 'PS256' }))).toMatch(/alg "PS256"/);
+      expect(refusal('ES256', jwkSet({ ...ecJwk('k'), use: 'enc' }))).toMatch(/use "enc" is not "sig"/);
     });
 
     it('a public key where a private one belongs', () => {
       const { d: _d, ...publicOnly } = ecJwk('k');
-      expect(refusal('ES256', { privateKeys: jwkSet(publicOnly) })).toMatch(/key 0: is a public key/);
+      expect(refusal('ES256', jwkSet(publicOnly))).toMatch(/key 0: is a public key/);
     });
 
     it('a private key whose parts do not belong together', () => {
       const mixed = { ...ecJwk('k'), d: ecJwk('other').d };
-      expect(refusal('ES256', { privateKeys: jwkSet(mixed) })).toMatch(/private and public parts do not belong together/);
+      expect(refusal('ES256', jwkSet(mixed))).toMatch(/private and public parts do not belong together/);
     });
 
     it('a malformed key, without echoing its material', () => {
       const broken = { ...ecJwk('k'), x: 'AAAA' };
-      const message = refusal('ES256', { privateKeys: jwkSet(broken) });
+      const message = refusal('ES256', jwkSet(broken));
       expect(message).toMatch(/key 0: not a valid private JWK/);
       expect(message).not.toContain(broken.d);
     });
 
     it('an RSA key under 2048 bits', () => {
       const small = { ...generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' }), kid: 'small' };
-      expect(refusal('RS256', { privateKeys: jwkSet(small) })).toMatch(/at least 2048 bits/);
+      expect(refusal('RS256', jwkSet(small))).toMatch(/at least 2048 bits/);
+    });
+
+    it('names the setting by the label it is given (an option key or a variable)', () => {
+      expect(refusal('ES256', 'not json', 'jwtPrivateKeys')).toMatch(/^Invalid configuration:\n {2}- jwtPrivateKeys is not valid JSON/);
+      expect(refusal('ES256', { keys: [] }, 'jwtPrivateKeys')).toMatch(/jwtPrivateKeys must be a JWK Set/);
+      expect(refusal('ES256', { keys: [{ ...ecJwk('k'), use: 'enc' }] }, 'jwtPrivateKeys')).toMatch(/jwtPrivateKeys key 0: its use "enc"/);
+      expect(refusal('HS256', 'short', 'jwtSecret')).toMatch(/jwtSecret must be at least 32 bytes/);
+      expect(refusal('HS256', 'short', 'jwtSecret')).not.toMatch(/JWT_SECRET/);
     });
 
     it('names the position of the bad key in the set', () => {
-      expect(refusal('ES256', { privateKeys: jwkSet(ecJwk('good'), { ...ecJwk('bad'), use: 'enc' }) })).toMatch(/key 1:/);
+      expect(refusal('ES256', jwkSet(ecJwk('good'), { ...ecJwk('bad'), use: 'enc' }))).toMatch(/key 1:/);
     });
   });
 });
@@ -196,7 +186,7 @@ describe('generatePrivateJwk', () => {
     expect(typeof jwk.d).toBe('string');
     expect(jwk.kid).toMatch(/^[0-9a-f]{16}$/);
     expect(generatePrivateJwk(algorithm).kid).not.toBe(jwk.kid);
-    const keys = loadSigningKeys(tokenConfig({ algorithm, privateKeys: jwkSet(jwk) }), NO_DATA_DIR);
+    const keys = loadSigningKeys(algorithm, jwkSet(jwk), 'JWT_PRIVATE_KEYS');
     expect(keys.signing.kid).toBe(jwk.kid);
     for (const member of PRIVATE_MEMBERS) expect(keys.publicJwks[0]).not.toHaveProperty(member);
   });

@@ -10,9 +10,8 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import type { JwtAlgorithm, TokenConfig } from '../../config/configuration.js';
-import { ConfigurationError } from '../../config/configuration-error.js';
-import { readOrCreateDevelopmentSecret } from '../../config/development-secret.js';
+import type { JwtAlgorithm } from '../auth.options.js';
+import { ConfigurationError } from '../options/configuration-error.js';
 
 /** A public key as published at /.well-known/jwks.json. */
 export interface PublicJwk extends JsonWebKey {
@@ -60,28 +59,25 @@ const KEY_TYPE: Record<AsymmetricJwtAlgorithm, { kty: string; crv?: string }> = 
   RS256: { kty: 'RSA' },
 };
 
-/** Builds the key set from configuration; in development, generates one key once into dataDir. */
-export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKeys {
-  if (config.algorithm === 'HS256') {
-    const secret = config.secret ?? readOrCreateDevelopmentSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
-    if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) throw new ConfigurationError([`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`]);
+/**
+ * Imports the key set: for HS256 the secret, otherwise a private JWK Set (JSON text or object).
+ * `label` names the setting in error messages (an option key or a variable).
+ */
+export function loadSigningKeys(algorithm: JwtAlgorithm, material: string | object, label: string): SigningKeys {
+  if (algorithm === 'HS256') {
+    const secret = String(material);
+    if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) throw new ConfigurationError([`${label} must be at least ${MIN_SECRET_BYTES} bytes`]);
     const key = createSecretKey(Buffer.from(secret, 'utf8'));
     // The kid names the secret without revealing it, so a token can say which secret signed it.
     const kid = `hs-${createHash('sha256').update(secret).digest('base64url').slice(0, 16)}`;
     return new SigningKeys('HS256', { kid, key }, new Map([[kid, key]]), []);
   }
-  const algorithm = config.algorithm;
-  const raw =
-    config.privateKeys ??
-    readOrCreateDevelopmentSecret(dataDir, `jwt-private-keys.${algorithm}.json`, () =>
-      JSON.stringify({ keys: [generatePrivateJwk(algorithm)] }),
-    );
-  const jwks = parseJwkSet(raw);
+  const jwks = parseJwkSet(material, label);
   const verifying = new Map<string, KeyObject>();
   const publicJwks: PublicJwk[] = [];
   let signing: { kid: string; key: KeyObject } | undefined;
   jwks.forEach((jwk, index) => {
-    const where = `JWT_PRIVATE_KEYS key ${index}`;
+    const where = `${label} key ${index}`;
     if (typeof jwk.kid !== 'string' || !/^[\w.-]{1,64}$/.test(jwk.kid)) throw new ConfigurationError([`${where}: needs a "kid" of 1-64 letters, digits, '.', '_' or '-'`]);
     if (verifying.has(jwk.kid)) throw new ConfigurationError([`${where}: duplicate kid "${jwk.kid}"`]);
     const expected = KEY_TYPE[algorithm];
@@ -89,9 +85,9 @@ export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKe
       throw new ConfigurationError([`${where}: ${algorithm} needs kty ${expected.kty}${expected.crv ? ` crv ${expected.crv}` : ''}`]);
     }
     // A key that says it is for something else is a misconfiguration, not something to guess around.
-    if (jwk.alg !== undefined && jwk.alg !== algorithm) throw new ConfigurationError([`${where}: its alg "${String(jwk.alg)}" is not JWT_ALGORITHM ${algorithm}`]);
+    if (jwk.alg !== undefined && jwk.alg !== algorithm) throw new ConfigurationError([`${where}: its alg "${String(jwk.alg)}" is not the algorithm ${algorithm}`]);
     if (jwk.use !== undefined && jwk.use !== 'sig') throw new ConfigurationError([`${where}: its use "${String(jwk.use)}" is not "sig"`]);
-    if (typeof jwk.d !== 'string') throw new ConfigurationError([`${where}: is a public key; JWT_PRIVATE_KEYS holds private keys (with "d")`]);
+    if (typeof jwk.d !== 'string') throw new ConfigurationError([`${where}: is a public key; ${label} holds private keys (with "d")`]);
     let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
@@ -113,16 +109,18 @@ export function loadSigningKeys(config: TokenConfig, dataDir: string): SigningKe
   return new SigningKeys(algorithm, signing!, verifying, publicJwks);
 }
 
-function parseJwkSet(raw: string): PrivateJwk[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigurationError(['JWT_PRIVATE_KEYS is not valid JSON (expected {"keys": [...]})']);
+function parseJwkSet(material: string | object, label: string): PrivateJwk[] {
+  let parsed: unknown = material;
+  if (typeof material === 'string') {
+    try {
+      parsed = JSON.parse(material);
+    } catch {
+      throw new ConfigurationError([`${label} is not valid JSON (expected {"keys": [...]})`]);
+    }
   }
   const keys = (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0 || keys.some((key) => typeof key !== 'object' || key === null)) {
-    throw new ConfigurationError(['JWT_PRIVATE_KEYS must be a JWK Set with at least one key: {"keys": [...]}']);
+    throw new ConfigurationError([`${label} must be a JWK Set with at least one key: {"keys": [...]}`]);
   }
   return keys as PrivateJwk[];
 }

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** A user as the API shows it: never with a password hash. */
 export class UserDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ description: 'Opaque user id (a uuid for the built-in users table)', example: '0b9f0b8e-5f3a-4c1e-9d2a-7c6b5a4f3e2d' })
   id: string;
 
   @ApiProperty({ example: 'ada@example.com' })

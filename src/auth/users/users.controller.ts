@@ -1,22 +1,25 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../auth/decorators/api-errors.decorator.js';
-import { CurrentPrincipal } from '../auth/decorators/auth-principal.decorator.js';
-import { Authenticated } from '../auth/decorators/authenticated.decorator.js';
-import { AuthErrorCode } from '../auth/errors/auth-error-code.js';
-import { AuthError } from '../auth/errors/auth-error.js';
-import type { AuthPrincipal } from '../auth/tokens/access-token.js';
-import { UserDto } from './user.dto.js';
+import { ApiErrors } from '../decorators/api-errors.decorator.js';
+import { CurrentPrincipal } from '../decorators/auth-principal.decorator.js';
+import { AuthRoutes } from '../decorators/auth-routes.decorator.js';
+import { Authenticated } from '../decorators/authenticated.decorator.js';
+import { UserDto } from '../dto/user.dto.js';
+import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { AuthError } from '../errors/auth-error.js';
+import type { AuthPrincipal } from '../tokens/access-token.js';
 import { toUserDto } from './user.mapper.js';
 import { UserStore } from './user-store.js';
 
 @ApiTags('users')
+@AuthRoutes()
 @Authenticated()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UserStore) {}
 
   @Get('me')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'The caller (the example protected route)' })
   @ApiOkResponse({ type: UserDto })
   @ApiErrors(AuthErrorCode.ServiceUnavailable)

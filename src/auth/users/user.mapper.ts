@@ -1,4 +1,4 @@
-import type { UserDto } from './user.dto.js';
+import type { UserDto } from '../dto/user.dto.js';
 import type { StoredUser } from './user-store.js';
 
 /** The API's view of a user: never the password hash. */

@@ -1,0 +1,87 @@
+import type { DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AUTH_MODULE_OPTIONS } from './auth.constants.js';
+import { AuthController } from './auth.controller.js';
+import type { AuthModuleExtras } from './auth.options.js';
+import { AuthService } from './auth.service.js';
+import { AuthErrorFilter, AuthExceptionFilter } from './errors/auth-exception.filter.js';
+import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
+import { GlobalAuthGuard } from './guards/global-auth.guard.js';
+import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { RateLimitGuard } from './guards/rate-limit.guard.js';
+import { MemoryRateLimitStorage, RateLimitStorage } from './guards/rate-limit.storage.js';
+import { RefreshTokenGuard } from './guards/refresh-token.guard.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { AuthSettings, resolveAuthSettings } from './options/auth-settings.js';
+import { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
+import { PasswordHasher } from './passwords/password-hasher.js';
+import { RefreshCookie } from './refresh-cookie.js';
+import { RegisterController } from './register.controller.js';
+import { PostgresSessionStore } from './sessions/postgres-session-store.js';
+import { RefreshTokenCodec } from './sessions/refresh-token-codec.js';
+import { RevocationFeed } from './sessions/revocation-feed.js';
+import { RevokedSessions } from './sessions/revoked-sessions.js';
+import { SessionStore } from './sessions/session-store.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { SessionsController } from './sessions.controller.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
+import { RefreshTokenStrategy } from './strategies/refresh-token.strategy.js';
+import { AccessTokenService } from './tokens/access-token.service.js';
+import { JwksController } from './tokens/jwks.controller.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+import { PostgresUserStore } from './users/postgres-user-store.js';
+import { UserStore } from './users/user-store.js';
+import { UsersController } from './users/users.controller.js';
+import { AuthValidationPipe } from './validation.pipe.js';
+
+/**
+ * What the module is made of, shaped by the extras. Global, so a host's `@UseGuards(JwtAuthGuard)` and
+ * `@Roles()` resolve anywhere; the options arrive through AUTH_MODULE_OPTIONS and are checked once.
+ */
+export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtras): DynamicModule {
+  const routes = { register: true, sessions: true, users: true, ...extras.routes };
+  return {
+    ...definition,
+    global: true,
+    imports: [...(definition.imports ?? []), PassportModule, JwtModule.register({}), DiscoveryModule],
+    controllers: [
+      AuthController,
+      JwksController,
+      ...(routes.register ? [RegisterController] : []),
+      ...(routes.sessions ? [SessionsController] : []),
+      ...(routes.users ? [UsersController] : []),
+    ],
+    providers: [
+      ...(definition.providers ?? []),
+      { provide: AuthSettings, inject: [AUTH_MODULE_OPTIONS], useFactory: resolveAuthSettings },
+      { provide: SigningKeys, inject: [AuthSettings], useFactory: (settings: AuthSettings) => settings.signingKeys },
+      { provide: UserStore, useClass: extras.userStore ?? PostgresUserStore },
+      { provide: PasswordHasher, useClass: extras.passwordHasher ?? Argon2PasswordHasher },
+      { provide: RateLimitStorage, useClass: extras.rateLimitStorage ?? MemoryRateLimitStorage },
+      { provide: SessionStore, useClass: PostgresSessionStore },
+      AccessTokenService,
+      RevokedSessions,
+      RevocationFeed,
+      RefreshTokenCodec,
+      SessionsService,
+      AuthService,
+      RefreshCookie,
+      JwtStrategy,
+      RefreshTokenStrategy,
+      JwtAuthGuard,
+      RefreshTokenGuard,
+      BearerOrRefreshTokenGuard,
+      RolesGuard,
+      RateLimitGuard,
+      AuthExceptionFilter,
+      AuthValidationPipe,
+      // The package's own errors keep its shape on a host's routes too (the global guard's 401s).
+      { provide: APP_FILTER, useClass: AuthErrorFilter },
+      ...(extras.globalGuard === false ? [] : [GlobalAuthGuard, { provide: APP_GUARD, useExisting: GlobalAuthGuard }]),
+    ],
+    // What a host's own injectables may need: the guards (and what they inject), and the ports.
+    exports: [JwtAuthGuard, RolesGuard, RateLimitGuard, AuthSettings, RateLimitStorage, UserStore, PasswordHasher],
+  };
+}
