@@ -1,5 +1,4 @@
 import { hash } from '@node-rs/argon2';
-import { performance } from 'node:perf_hooks';
 import { Argon2PasswordHasher } from './argon2-password-hasher.js';
 import { PasswordHasher } from './password-hasher.js';
 
