@@ -1,3 +1,4 @@
+import * as argon2 from '@node-rs/argon2';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import pg from 'pg';
 import { expectErrorBody, setCookieOf } from './support/http-contract.js';
@@ -373,6 +374,36 @@ describe('accounts', () => {
 
       const { rows } = await db.query<{ password_hash: string }>('SELECT password_hash FROM auth_users WHERE email = $1', [email]);
       expect(rows[0].password_hash.startsWith('$argon2id$')).toBe(true);
+    });
+  });
+
+  describe('hashes of an older scheme and disabled accounts', () => {
+    const hashOf = async (email: string) =>
+      (await db.query<{ password_hash: string }>('SELECT password_hash FROM auth_users WHERE email = $1', [email])).rows[0].password_hash;
+
+    it('replaces a weaker argon2id hash at the next successful login, and only then', async () => {
+      const email = uniqueEmail('rehash');
+      expect((await register({ email, password: PASSWORD })).status).toBe(201);
+      const weak = await argon2.hash(PASSWORD, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+      await db.query('UPDATE auth_users SET password_hash = $2 WHERE email = $1', [email, weak]);
+
+      expect((await app.request('POST', '/auth/login', { body: { email, password: 'not the password' } })).status).toBe(401);
+      expect(await hashOf(email)).toBe(weak);
+      expect((await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } })).status).toBe(200);
+      const upgraded = await hashOf(email);
+      expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(await argon2.verify(upgraded, PASSWORD)).toBe(true);
+      expect((await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } })).status).toBe(200);
+    });
+
+    it('refuses login and refresh of a disabled account with 403 account_disabled, only to the right password', async () => {
+      const { email, refreshToken } = await registerAndLogin(app, 'disabled');
+      await db.query('UPDATE auth_users SET disabled_at = now() WHERE email = $1', [email]);
+      expectErrorBody(await app.request('POST', '/auth/login', { body: { email, password: 'not the password' } }), 401, 'invalid_credentials');
+      expectErrorBody(await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } }), 403, 'account_disabled');
+      expectErrorBody(await app.request('POST', '/auth/refresh', { body: { refreshToken } }), 403, 'account_disabled');
+      await db.query('UPDATE auth_users SET disabled_at = NULL WHERE email = $1', [email]);
+      expect((await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } })).status).toBe(200);
     });
   });
 });

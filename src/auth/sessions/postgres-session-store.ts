@@ -41,20 +41,33 @@ export class PostgresSessionStore extends SessionStore {
     super();
   }
 
-  async create(session: NewSession, firstTokenHash: Buffer): Promise<SessionRecord> {
-    const [row] = (await this.dataSource.query(
-      `WITH created AS (
-         INSERT INTO auth_sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
-         VALUES ($1, $2, 0, now(), now(), now() + make_interval(secs => $3), $4, $5)
-         RETURNING ${SESSION_COLUMNS}
-       ), first_token AS (
-         INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, issued_at)
-         SELECT id, 0, $6::bytea, created_at FROM created
-       )
-       SELECT * FROM created`,
-      [session.id, session.userId, session.ttl, session.userAgent, session.ip, firstTokenHash],
-    )) as SessionRow[];
-    return toRecord(row);
+  async create(session: NewSession, firstTokenHash: Buffer): Promise<{ session: SessionRecord; evicted: Revocation[] }> {
+    return this.dataSource.transaction(async (manager) => {
+      // One user's logins take turns here, so concurrent ones cannot all see room under the cap.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('auth_sessions:' || $1, 0))`, [session.userId]);
+      const [row] = (await manager.query(
+        `WITH created AS (
+           INSERT INTO auth_sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
+           VALUES ($1, $2, 0, now(), now(), now() + make_interval(secs => $3), $4, $5)
+           RETURNING ${SESSION_COLUMNS}
+         ), first_token AS (
+           INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, issued_at)
+           SELECT id, 0, $6::bytea, created_at FROM created
+         )
+         SELECT * FROM created`,
+        [session.id, session.userId, session.ttl, session.userAgent, session.ip, firstTokenHash],
+      )) as SessionRow[];
+      // The new session always stays: the others keep maxLive - 1 places, most recently used first.
+      const evicted = await this.revokeWith(
+        manager,
+        `id IN (SELECT id FROM auth_sessions
+                WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL
+                  AND expires_at > now() AND last_used_at > now() - make_interval(secs => $4)
+                ORDER BY last_used_at DESC, created_at DESC OFFSET $5)`,
+        ['session_limit', session.userId, session.id, session.idleTtl, session.maxLive - 1],
+      );
+      return { session: toRecord(row), evicted };
+    });
   }
 
   async refresh(

@@ -18,6 +18,10 @@ export interface NewSession {
   userId: string;
   /** Seconds from now to the absolute end. */
   ttl: number;
+  /** Seconds of disuse after which a session is dead (it no longer counts against the cap). */
+  idleTtl: number;
+  /** Live sessions the user may hold, this one included; the least recently used beyond it are revoked. */
+  maxLive: number;
   userAgent: string | null;
   ip: string | null;
 }
@@ -28,7 +32,7 @@ export interface Revocation {
   revokedAt: Date;
 }
 
-export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse';
+export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse' | 'session_limit';
 
 export type RefreshOutcome =
   /** `session.generation` is the generation of the token to hand out. */
@@ -43,8 +47,11 @@ export type RefreshOutcome =
  * Every method is atomic; revocations are announced to other instances in the same transaction.
  */
 export abstract class SessionStore {
-  /** Inserts the session and its first refresh token (generation 0) together. */
-  abstract create(session: NewSession, firstTokenHash: Buffer): Promise<SessionRecord>;
+  /**
+   * Inserts the session and its first refresh token (generation 0), and revokes the user's least
+   * recently used live sessions beyond `maxLive`, all in one transaction; returns those revocations.
+   */
+  abstract create(session: NewSession, firstTokenHash: Buffer): Promise<{ session: SessionRecord; evicted: Revocation[] }>;
 
   /**
    * Applies the rotation rules to the token with this hash under the family's lock. `hashOf` gives the

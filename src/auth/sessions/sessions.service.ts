@@ -35,6 +35,7 @@ export class SessionsService {
   private readonly config: TokenSettings;
   private readonly policy: RefreshPolicy;
   private readonly extraClaims: AuthSettings['extraClaims'];
+  private readonly sessionsPerUserMax: number;
 
   constructor(
     private readonly store: SessionStore,
@@ -46,6 +47,7 @@ export class SessionsService {
   ) {
     this.config = settings.tokens;
     this.extraClaims = settings.extraClaims;
+    this.sessionsPerUserMax = settings.sessionsPerUserMax;
     this.policy = { idleTtl: this.config.refreshIdleTtl, reuseGrace: this.config.refreshReuseGrace };
   }
 
@@ -53,10 +55,11 @@ export class SessionsService {
     // Before the session exists: a failing extraClaims hook leaves nothing behind.
     const extraClaims = await this.extraClaimsOf(user);
     const id = randomUUID();
-    const session = await this.store.create(
-      { id, userId: user.id, ttl: this.config.refreshTokenTtl, ...client },
+    const { session, evicted } = await this.store.create(
+      { id, userId: user.id, ttl: this.config.refreshTokenTtl, idleTtl: this.config.refreshIdleTtl, maxLive: this.sessionsPerUserMax, ...client },
       this.codec.hashFor(id, 0),
     );
+    this.remember(evicted);
     return this.issue(session, user.roles, extraClaims);
   }
 
