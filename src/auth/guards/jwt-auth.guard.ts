@@ -23,8 +23,12 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.isPublic(context)) return true;
+  // Synchronous for public routes: the global guard runs on every request of the host's app.
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.isPublic(context) || this.authenticateAndAuthorize(context);
+  }
+
+  private async authenticateAndAuthorize(context: ExecutionContext): Promise<boolean> {
     await this.authenticate(context);
     const roles = requiredRoles(this.reflector, context);
     const { user } = context.switchToHttp().getRequest<AuthenticatedRequest>();
