@@ -27,12 +27,15 @@ export class AuthSchema1796169600000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE UNIQUE INDEX auth_users_email_key ON auth_users (email)`);
 
-    // One row per refresh-token family. "generation" is the generation of the family's active token.
+    // One row per refresh-token family, whatever its rotations: "generation" is that of the family's
+    // one active token, "rotations" when the last few generations were rotated (newest first). No
+    // token is stored: a token names its family and generation under the server's MAC.
     await queryRunner.query(`
       CREATE TABLE auth_sessions (
         id             uuid PRIMARY KEY,
         user_id        text NOT NULL,
         generation     integer NOT NULL DEFAULT 0,
+        rotations      timestamptz[] NOT NULL DEFAULT '{}',
         created_at     timestamptz NOT NULL DEFAULT now(),
         last_used_at   timestamptz NOT NULL DEFAULT now(),
         expires_at     timestamptz NOT NULL,
@@ -45,27 +48,9 @@ export class AuthSchema1796169600000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX auth_sessions_user_id_active_idx ON auth_sessions (user_id) WHERE revoked_at IS NULL`);
     // Loading recent revocations at start-up.
     await queryRunner.query(`CREATE INDEX auth_sessions_revoked_at_idx ON auth_sessions (revoked_at) WHERE revoked_at IS NOT NULL`);
-
-    await queryRunner.query(`
-      CREATE TABLE auth_refresh_tokens (
-        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        session_id  uuid NOT NULL CONSTRAINT auth_refresh_tokens_session_id_fkey REFERENCES auth_sessions (id) ON DELETE CASCADE,
-        generation  integer NOT NULL,
-        token_hash  bytea NOT NULL,
-        parent_id   bigint,
-        issued_at   timestamptz NOT NULL DEFAULT now(),
-        rotated_at  timestamptz,
-        CONSTRAINT auth_refresh_tokens_session_generation_key UNIQUE (session_id, generation)
-      )`);
-    await queryRunner.query(`CREATE UNIQUE INDEX auth_refresh_tokens_token_hash_key ON auth_refresh_tokens (token_hash)`);
-    // The database itself refuses a second active token in a family.
-    await queryRunner.query(
-      `CREATE UNIQUE INDEX auth_refresh_tokens_one_active_per_session ON auth_refresh_tokens (session_id) WHERE rotated_at IS NULL`,
-    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE auth_refresh_tokens`);
     await queryRunner.query(`DROP TABLE auth_sessions`);
     await queryRunner.query(`DROP TABLE auth_users`);
   }
@@ -77,7 +62,7 @@ async function ranLegacyMigration(queryRunner: QueryRunner): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Renames the legacy tables and everything named after them, keeping every row. */
+/** Renames the legacy tables and everything named after them, keeping every user and session row. */
 async function adoptLegacyTables(queryRunner: QueryRunner): Promise<void> {
   const statements = [
     'ALTER TABLE users RENAME TO auth_users',
@@ -91,13 +76,11 @@ async function adoptLegacyTables(queryRunner: QueryRunner): Promise<void> {
     'ALTER TABLE auth_sessions RENAME CONSTRAINT sessions_pkey TO auth_sessions_pkey',
     'ALTER INDEX sessions_user_id_active_idx RENAME TO auth_sessions_user_id_active_idx',
     'ALTER INDEX sessions_revoked_at_idx RENAME TO auth_sessions_revoked_at_idx',
-    'ALTER TABLE refresh_tokens RENAME TO auth_refresh_tokens',
-    'ALTER TABLE auth_refresh_tokens RENAME CONSTRAINT refresh_tokens_pkey TO auth_refresh_tokens_pkey',
-    'ALTER TABLE auth_refresh_tokens RENAME CONSTRAINT refresh_tokens_session_id_fkey TO auth_refresh_tokens_session_id_fkey',
-    'ALTER TABLE auth_refresh_tokens RENAME CONSTRAINT refresh_tokens_session_generation_key TO auth_refresh_tokens_session_generation_key',
-    'ALTER INDEX refresh_tokens_token_hash_key RENAME TO auth_refresh_tokens_token_hash_key',
-    'ALTER INDEX refresh_tokens_one_active_per_session RENAME TO auth_refresh_tokens_one_active_per_session',
-    'ALTER SEQUENCE refresh_tokens_id_seq RENAME TO auth_refresh_tokens_id_seq',
+    // Its tokens were looked up by hash; those of this schema name their family under a MAC instead,
+    // so the old ones cannot be honoured: their sessions end, and their users log in again.
+    'DROP TABLE refresh_tokens',
+    "ALTER TABLE auth_sessions ADD COLUMN rotations timestamptz[] NOT NULL DEFAULT '{}'",
+    "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'token_format' WHERE revoked_at IS NULL",
   ];
   for (const statement of statements) await queryRunner.query(statement);
 }

@@ -32,22 +32,26 @@ export class AuthService {
     if (!user || !valid) throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: user ? 'wrong password' : 'unknown email' });
     // Only after the password proved right, so the answer says nothing about accounts to a guesser.
     if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled);
-    if (this.passwords.needsRehash(user.passwordHash)) await this.rehash(user, password);
-    return this.sessions.start(user, client);
+    const verifiedHash = this.passwords.needsRehash(user.passwordHash) ? await this.rehash(user, password) : user.passwordHash;
+    const tokens = await this.sessions.start(user, client, verifiedHash);
+    if (!tokens) throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: 'password changed during login' });
+    return tokens;
   }
 
-  /** Upgrades an older hash; a failure costs the upgrade, never the login. */
-  private async rehash(user: StoredUser, password: string): Promise<void> {
+  /** Upgrades an older hash and answers the hash now stored; a failure costs the upgrade, never the login. */
+  private async rehash(user: StoredUser, password: string): Promise<string> {
     try {
-      await this.users.replacePasswordHash(user.id, user.passwordHash, await this.passwords.hash(password));
+      const upgraded = await this.passwords.hash(password);
+      return (await this.users.replacePasswordHash(user.id, user.passwordHash, upgraded)) ? upgraded : user.passwordHash;
     } catch (error) {
       this.logger.warn(`password rehash of user ${user.id} failed: ${(error as Error).message}`);
+      return user.passwordHash;
     }
   }
 
   /**
-   * Other sessions are revoked before the new hash is stored: if the second step fails, the worst left
-   * behind is signed-out sessions, never a new password with an attacker's session still alive.
+   * Every other session is revoked and the new hash stored while no login of the user can start a
+   * session, so no login that checked the old password leaves a live session behind.
    */
   async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.users.findById(userId);
@@ -55,7 +59,6 @@ export class AuthService {
       throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: 'wrong current password' });
     }
     const passwordHash = await this.passwords.hash(newPassword);
-    await this.sessions.endAll(userId, 'password_change', sessionId);
-    await this.users.updatePasswordHash(userId, passwordHash);
+    await this.sessions.changeCredentials(userId, sessionId, () => this.users.updatePasswordHash(userId, passwordHash));
   }
 }

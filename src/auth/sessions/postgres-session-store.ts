@@ -34,28 +34,53 @@ const revokeWhere = (where: string) => `
   )
   SELECT id, revoked_at, pg_notify('${REVOCATION_CHANNEL}', id::text) FROM revoked`;
 
-/** SessionStore on Postgres: the rotation is one transaction with the family row locked. */
+// A family keeps the times of its rotations that are still within the reuse grace (and the latest),
+// newest first: a token whose rotation time is no longer kept was rotated outside the grace. The cap
+// bounds the row even under a flood of rotations; beyond it a token counts as rotated outside the grace.
+const ROTATIONS_KEPT = 64;
+
+// The user's lock, in Postgres's advisory-lock space: logins that start a session and password changes take turns on it.
+const USER_LOCK = `hashtextextended('auth_sessions:' || $1, 0)`;
+
+// Rotates the family when the token presented is its current one and it is live: one statement.
+const ROTATE = `
+  WITH rotated AS (
+    UPDATE auth_sessions s
+    SET generation = s.generation + 1, last_used_at = c.now,
+        rotations = (ARRAY[c.now] || ARRAY(
+          SELECT r FROM unnest(s.rotations) WITH ORDINALITY AS kept(r, i) WHERE r > c.now - make_interval(secs => $4) ORDER BY i
+        ))[1:${ROTATIONS_KEPT}]
+    FROM (SELECT clock_timestamp() AS now) c
+    WHERE s.id = $1 AND s.generation = $2 AND s.revoked_at IS NULL
+      AND s.expires_at > c.now AND s.last_used_at > c.now - make_interval(secs => $3)
+    RETURNING ${SESSION_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
+  )
+  SELECT * FROM rotated`;
+
+/**
+ * SessionStore on Postgres. A rotation is one conditional UPDATE of the family's row; anything else
+ * (a retry within the grace, a reuse, a dead session) is decided in one transaction with the row locked.
+ */
 @Injectable()
 export class PostgresSessionStore extends SessionStore {
   constructor(private readonly dataSource: DataSource) {
     super();
   }
 
-  async create(session: NewSession, firstTokenHash: Buffer): Promise<{ session: SessionRecord; evicted: Revocation[] }> {
+  async create(
+    session: NewSession,
+    stillValid: () => Promise<boolean>,
+  ): Promise<{ session: SessionRecord; evicted: Revocation[] } | undefined> {
     return this.dataSource.transaction(async (manager) => {
-      // One user's logins take turns here, so concurrent ones cannot all see room under the cap.
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('auth_sessions:' || $1, 0))`, [session.userId]);
+      // One user's logins and password changes take turns here: a cap that concurrent logins cannot
+      // overshoot, and no login that checked a password being changed can start a session after it.
+      await manager.query(`SELECT pg_advisory_xact_lock(${USER_LOCK})`, [session.userId]);
+      if (!(await stillValid())) return undefined;
       const [row] = (await manager.query(
-        `WITH created AS (
-           INSERT INTO auth_sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
-           VALUES ($1, $2, 0, now(), now(), now() + make_interval(secs => $3), $4, $5)
-           RETURNING ${SESSION_COLUMNS}
-         ), first_token AS (
-           INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, issued_at)
-           SELECT id, 0, $6::bytea, created_at FROM created
-         )
-         SELECT * FROM created`,
-        [session.id, session.userId, session.ttl, session.userAgent, session.ip, firstTokenHash],
+        `INSERT INTO auth_sessions (id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip)
+         VALUES ($1, $2, 0, now(), now(), now() + make_interval(secs => $3), $4, $5)
+         RETURNING ${SESSION_COLUMNS}`,
+        [session.id, session.userId, session.ttl, session.userAgent, session.ip],
       )) as SessionRow[];
       // The new session always stays: the others keep maxLive - 1 places, most recently used first.
       const evicted = await this.revokeWith(
@@ -70,27 +95,38 @@ export class PostgresSessionStore extends SessionStore {
     });
   }
 
-  async refresh(
-    tokenHash: Buffer,
-    policy: RefreshPolicy,
-    hashOf: (sessionId: string, generation: number) => Buffer,
-  ): Promise<RefreshOutcome> {
-    // A token's family and generation never change, so this read needs no lock.
-    const [token] = (await this.dataSource.query(
-      'SELECT id, session_id, generation FROM auth_refresh_tokens WHERE token_hash = $1',
-      [tokenHash],
-    )) as { id: string; session_id: string; generation: number }[];
-    if (!token) return { kind: 'unknown' };
+  async replaceCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<Revocation[]> {
+    // A session-level lock on a connection of its own, held while the host's store writes the hash.
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock(${USER_LOCK})`, [userId]);
+      try {
+        // Revoked first and committed: should storing the hash fail, the other sessions are gone and
+        // the old password still holds — never a new password with an old session alive.
+        const revoked = await this.revokeWith(runner.manager, 'user_id = $2 AND id <> $3', ['password_change', userId, keepSessionId]);
+        await storeNewHash();
+        return revoked;
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(${USER_LOCK})`, [userId]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome> {
+    const [rotated] = (await this.dataSource.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as SessionRow[];
+    if (rotated) return { kind: 'rotated', session: toRecord(rotated) };
 
     return this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
       // Concurrent refreshes of one family queue here, so each sees the outcome of the one before.
       const [session] = (await manager.query(
-        `SELECT ${SESSION_COLUMNS}, revoked_at, clock_timestamp() AS now FROM auth_sessions WHERE id = $1 FOR UPDATE`,
-        [token.session_id],
-      )) as (SessionRow & { revoked_at: Date | null; now: Date })[];
-      const active = token.generation === session.generation;
-      // Read after the lock, in a new statement, so a rotation committed while we waited is seen.
-      const rotatedAt = active ? null : await this.rotatedAt(manager, token.id);
+        `SELECT ${SESSION_COLUMNS}, revoked_at, rotations, clock_timestamp() AS now FROM auth_sessions WHERE id = $1 FOR UPDATE`,
+        [sessionId],
+      )) as (SessionRow & { revoked_at: Date | null; rotations: Date[]; now: Date })[];
+      // A family cleaned up after it ended, or a generation it never reached.
+      if (!session || generation > session.generation) return { kind: 'unknown' };
       const decision = decideRefresh(
         {
           now: session.now,
@@ -98,14 +134,17 @@ export class PostgresSessionStore extends SessionStore {
           sessionRevoked: session.revoked_at !== null,
           expiresAt: session.expires_at,
           lastUsedAt: session.last_used_at,
-          tokenGeneration: token.generation,
-          tokenRotatedAt: rotatedAt,
+          tokenGeneration: generation,
+          // rotations[0] is when the current token's predecessor was rotated; older tokens further back.
+          tokenRotatedAt: session.rotations[session.generation - generation - 1] ?? null,
         },
         policy,
       );
       switch (decision) {
-        case 'rotate':
-          return { kind: 'rotated', session: await this.rotate(manager, session, token.id, hashOf) };
+        case 'rotate': {
+          const [row] = (await manager.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as SessionRow[];
+          return { kind: 'rotated', session: toRecord(row) };
+        }
         case 'grace':
           return { kind: 'grace', session: await this.touch(manager, session.id) };
         case 'reuse': {
@@ -117,13 +156,6 @@ export class PostgresSessionStore extends SessionStore {
           return { kind: decision };
       }
     });
-  }
-
-  async findSessionIdByTokenHash(tokenHash: Buffer): Promise<string | undefined> {
-    const [row] = (await this.dataSource.query('SELECT session_id FROM auth_refresh_tokens WHERE token_hash = $1', [
-      tokenHash,
-    ])) as { session_id: string }[];
-    return row?.session_id;
   }
 
   revoke(sessionId: string, reason: RevocationReason, userId?: string): Promise<Revocation[]> {
@@ -157,31 +189,6 @@ export class PostgresSessionStore extends SessionStore {
     return rows.map(toRevocation);
   }
 
-  private async rotate(
-    manager: EntityManager,
-    session: SessionRow & { now: Date },
-    tokenId: string,
-    hashOf: (sessionId: string, generation: number) => Buffer,
-  ): Promise<SessionRecord> {
-    const next = session.generation + 1;
-    const [row] = (await manager.query(
-      // Chained so the old token leaves the one-active-token index before its successor enters it.
-      `WITH rotated AS (
-         UPDATE auth_refresh_tokens SET rotated_at = $3 WHERE id = $4 RETURNING id
-       ), successor AS (
-         INSERT INTO auth_refresh_tokens (session_id, generation, token_hash, parent_id, issued_at)
-         SELECT $1::uuid, $2::integer, $5::bytea, id, $3::timestamptz FROM rotated
-         RETURNING session_id
-       ), moved AS (
-         UPDATE auth_sessions SET generation = $2, last_used_at = $3 WHERE id = (SELECT session_id FROM successor)
-         RETURNING ${SESSION_COLUMNS}
-       )
-       SELECT * FROM moved`,
-      [session.id, next, session.now, tokenId, hashOf(session.id, next)],
-    )) as SessionRow[];
-    return toRecord(row);
-  }
-
   private async touch(manager: EntityManager, sessionId: string): Promise<SessionRecord> {
     const [row] = (await manager.query(
       `WITH touched AS (
@@ -191,13 +198,6 @@ export class PostgresSessionStore extends SessionStore {
       [sessionId],
     )) as SessionRow[];
     return toRecord(row);
-  }
-
-  private async rotatedAt(manager: EntityManager, tokenId: string): Promise<Date | null> {
-    const [row] = (await manager.query('SELECT rotated_at FROM auth_refresh_tokens WHERE id = $1', [tokenId])) as {
-      rotated_at: Date | null;
-    }[];
-    return row.rotated_at;
   }
 
   private async revokeWith(manager: EntityManager, where: string, parameters: unknown[]): Promise<Revocation[]> {

@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthSettings } from '../options/auth-settings.js';
 
-const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
+const ID_BYTES = 16;
+const GENERATION_BYTES = 4;
+const MAC_BYTES = 32;
+const PAYLOAD_BYTES = ID_BYTES + GENERATION_BYTES;
+// base64url of 16 + 4 + 32 bytes.
+const WELL_FORMED = /^[A-Za-z0-9_-]{70}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a refresh token names: its family (the session) and its generation in that family. */
+export interface RefreshTokenClaims {
+  sessionId: string;
+  generation: number;
+}
 
 /**
- * Refresh tokens are HMAC-SHA256(server secret, family id and generation): 256 bits no one can compute
- * without the secret, yet the server can re-derive a family's current token, so a retried refresh gets
- * the very same string. The database keeps only SHA-256 of each token, so a dump alone yields nothing usable.
+ * A refresh token is `family id ‖ generation ‖ HMAC-SHA256(server secret, family id ‖ generation)`,
+ * base64url: 256 bits of MAC no one can compute without the secret, and nothing stored per token —
+ * the database keeps only the family's current generation, so a dump yields no usable token, and the
+ * server re-derives the family's current token to answer retries with the very same string.
  */
 @Injectable()
 export class RefreshTokenCodec {
@@ -18,19 +31,27 @@ export class RefreshTokenCodec {
   }
 
   tokenFor(sessionId: string, generation: number): string {
-    return createHmac('sha256', this.secret).update(`${sessionId}.${generation}`).digest('base64url');
+    const payload = Buffer.alloc(PAYLOAD_BYTES);
+    Buffer.from(sessionId.replaceAll('-', ''), 'hex').copy(payload, 0);
+    payload.writeUInt32BE(generation, ID_BYTES);
+    return Buffer.concat([payload, this.mac(payload)]).toString('base64url');
   }
 
-  hash(token: string): Buffer {
-    return createHash('sha256').update(token).digest();
+  /** The family and generation of a token this server minted; undefined for anything else. */
+  parse(token: string): RefreshTokenClaims | undefined {
+    if (!WELL_FORMED.test(token)) return undefined;
+    const bytes = Buffer.from(token, 'base64url');
+    // One spelling per token: the last character's unused low bits must be zero.
+    if (bytes.toString('base64url') !== token) return undefined;
+    const payload = bytes.subarray(0, PAYLOAD_BYTES);
+    // Constant time, so a forger learns nothing from how long a refusal takes.
+    if (!timingSafeEqual(bytes.subarray(PAYLOAD_BYTES), this.mac(payload))) return undefined;
+    const hex = payload.subarray(0, ID_BYTES).toString('hex');
+    const sessionId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return UUID.test(sessionId) ? { sessionId, generation: payload.readUInt32BE(ID_BYTES) } : undefined;
   }
 
-  hashFor(sessionId: string, generation: number): Buffer {
-    return this.hash(this.tokenFor(sessionId, generation));
-  }
-
-  /** Screens out anything that could not be one of our tokens before touching the database. */
-  isWellFormed(token: string): boolean {
-    return WELL_FORMED.test(token);
+  private mac(payload: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(payload).digest().subarray(0, MAC_BYTES);
   }
 }

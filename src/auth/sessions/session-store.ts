@@ -42,29 +42,28 @@ export type RefreshOutcome =
   | { kind: 'revoked' | 'expired' | 'unknown' };
 
 /**
- * Persistence of sessions and their refresh tokens: a port, so the rotation can move to another
- * implementation (a single-statement one, another database) without touching its callers.
- * Every method is atomic; revocations are announced to other instances in the same transaction.
+ * Persistence of sessions (refresh-token families): a port, so the rotation can move to another
+ * implementation without touching its callers. A session stores its current generation and the times
+ * of its last few rotations, nothing per token. Every method is atomic; revocations are announced to
+ * other instances in the same statement.
  */
 export abstract class SessionStore {
   /**
-   * Inserts the session and its first refresh token (generation 0), and revokes the user's least
-   * recently used live sessions beyond `maxLive`, all in one transaction; returns those revocations.
+   * Inserts the session at generation 0, and revokes the user's least recently used live sessions
+   * beyond `maxLive`, in one transaction; returns those revocations. `stillValid` runs under the
+   * user's lock, which password changes take too: false (the credentials changed meanwhile) aborts.
    */
-  abstract create(session: NewSession, firstTokenHash: Buffer): Promise<{ session: SessionRecord; evicted: Revocation[] }>;
+  abstract create(session: NewSession, stillValid: () => Promise<boolean>): Promise<{ session: SessionRecord; evicted: Revocation[] } | undefined>;
+
+  /** Applies the rotation rules to the token of `generation` in family `sessionId`, atomically. */
+  abstract refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome>;
 
   /**
-   * Applies the rotation rules to the token with this hash under the family's lock. `hashOf` gives the
-   * hash of a family's token of a given generation, for the successor minted on rotation.
+   * A password change: revokes every session of the user but `keepSessionId`, then runs
+   * `storeNewHash`, holding the lock `create` takes throughout — so a login that checked the old
+   * password either started its session before (and it is revoked here) or finds the hash changed.
    */
-  abstract refresh(
-    tokenHash: Buffer,
-    policy: RefreshPolicy,
-    hashOf: (sessionId: string, generation: number) => Buffer,
-  ): Promise<RefreshOutcome>;
-
-  /** The session a token (active or already rotated) belongs to, revoked or not. */
-  abstract findSessionIdByTokenHash(tokenHash: Buffer): Promise<string | undefined>;
+  abstract replaceCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<Revocation[]>;
 
   /** Revokes one live session; with `userId`, only if it is that user's. Empty when nothing was revoked. */
   abstract revoke(sessionId: string, reason: RevocationReason, userId?: string): Promise<Revocation[]>;

@@ -51,24 +51,39 @@ export class SessionsService {
     this.policy = { idleTtl: this.config.refreshIdleTtl, reuseGrace: this.config.refreshReuseGrace };
   }
 
-  async start(user: StoredUser, client: ClientInfo): Promise<IssuedTokens> {
+  /**
+   * Starts a session for a user whose password hash `verifiedHash` was just checked; undefined when
+   * that hash changed meanwhile (a password change won the race: the login must not go through).
+   */
+  async start(user: StoredUser, client: ClientInfo, verifiedHash: string): Promise<IssuedTokens | undefined> {
     // Before the session exists: a failing extraClaims hook leaves nothing behind.
     const extraClaims = await this.extraClaimsOf(user);
-    const id = randomUUID();
-    const { session, evicted } = await this.store.create(
-      { id, userId: user.id, ttl: this.config.refreshTokenTtl, idleTtl: this.config.refreshIdleTtl, maxLive: this.sessionsPerUserMax, ...client },
-      this.codec.hashFor(id, 0),
+    const created = await this.store.create(
+      {
+        id: randomUUID(),
+        userId: user.id,
+        ttl: this.config.refreshTokenTtl,
+        idleTtl: this.config.refreshIdleTtl,
+        maxLive: this.sessionsPerUserMax,
+        ...client,
+      },
+      async () => (await this.users.findById(user.id))?.passwordHash === verifiedHash,
     );
-    this.remember(evicted);
-    return this.issue(session, user.roles, extraClaims);
+    if (!created) return undefined;
+    this.remember(created.evicted);
+    return this.issue(created.session, user.roles, extraClaims);
+  }
+
+  /** Revokes every other session of the user and stores the new hash, with no login slipping between. */
+  async changeCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<void> {
+    this.remember(await this.store.replaceCredentials(userId, keepSessionId, storeNewHash));
   }
 
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
   async refresh(refreshToken: string): Promise<IssuedTokens> {
-    if (!this.codec.isWellFormed(refreshToken)) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed' });
-    const outcome = await this.store.refresh(this.codec.hash(refreshToken), this.policy, (sessionId, generation) =>
-      this.codec.hashFor(sessionId, generation),
-    );
+    const token = this.codec.parse(refreshToken);
+    if (!token) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed or forged' });
+    const outcome = await this.store.refresh(token.sessionId, token.generation, this.policy);
     switch (outcome.kind) {
       case 'unknown':
         throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
@@ -86,13 +101,11 @@ export class SessionsService {
     return this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
   }
 
-  /** The session a refresh token (current or already rotated) belongs to. */
-  async sessionIdOf(refreshToken: string): Promise<string> {
-    const sessionId = this.codec.isWellFormed(refreshToken)
-      ? await this.store.findSessionIdByTokenHash(this.codec.hash(refreshToken))
-      : undefined;
-    if (!sessionId) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
-    return sessionId;
+  /** The session a refresh token (current or already rotated) belongs to: it names it under the MAC. */
+  sessionIdOf(refreshToken: string): string {
+    const token = this.codec.parse(refreshToken);
+    if (!token) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed or forged' });
+    return token.sessionId;
   }
 
   /** Ends a session; already-ended sessions are left as they are. */
