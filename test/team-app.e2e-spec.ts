@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -155,6 +155,7 @@ describe('a team app on Express using the package from its npm pack tarball', ()
   let guarded: TeamApp; // globalGuard: true (the default)
   let unguarded: TeamApp; // TEAM_GLOBAL_GUARD=false
   let customGuard: TeamApp; // TEAM_CUSTOM_GUARD=true: the team's JwtAuthGuard subclass bound as APP_GUARD
+  let filesBeforeStart: string[];
 
   async function startTeamApp(name: string, env: Record<string, string>): Promise<TeamApp> {
     const port = await freePort();
@@ -284,6 +285,7 @@ describe('a team app on Express using the package from its npm pack tarball', ()
       TEAM_REFRESH_SECRET: randomBytes(48).toString('base64url'),
     };
     // One after the other: the first applies the migrations, the second finds them applied.
+    filesBeforeStart = await readdir(appDir, { recursive: true });
     guarded = await startTeamApp('globalGuard', env);
     unguarded = await startTeamApp('no-globalGuard', { ...env, TEAM_GLOBAL_GUARD: 'false' });
     customGuard = await startTeamApp('custom-guard', { ...env, TEAM_CUSTOM_GUARD: 'true' });
@@ -414,6 +416,11 @@ describe('a team app on Express using the package from its npm pack tarball', ()
     const withToken = await call(unguarded, 'GET', '/team/guarded', { token: tokens.accessToken });
     expectStatus(withToken, 200);
     expect(withToken.body).toEqual({ guarded: true, userId: user.id });
+  });
+
+  it('writes no file: the app folder is as it was before the apps started', async () => {
+    expect(filesBeforeStart.length).toBeGreaterThan(10);
+    expect((await readdir(appDir, { recursive: true })).sort()).toEqual([...filesBeforeStart].sort());
   });
 
   it("a JwtAuthGuard subclass bound as APP_GUARD replaces the package's global guard, never runs beside it", async () => {
