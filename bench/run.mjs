@@ -246,7 +246,7 @@ async function prepareDatabase(workDir, appDir) {
   log('starting a throw-away embedded PostgreSQL');
   const server = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'pg'), port: 0, database: 'auth_bench', durable: false });
   onCleanup('embedded PostgreSQL', () => server.stop());
-  log(`embedded PostgreSQL at ${server.url}; migrating`);
+  log(`embedded PostgreSQL at ${server.url.replace(/\/\/([^:@\/]+):[^@\/]*@/, '//$1:***@')}; migrating`);
   await migrateDatabase(server.url);
   return { url: server.url, description: 'throw-away embedded PostgreSQL (fsync off)' };
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { createApp } from './app.factory.js';
 import { type Configuration, loadConfiguration } from './config/configuration.js';
-import { type DatabaseServer, openDatabaseServer } from './database/database-server.js';
+import { type DatabaseServer, openDatabaseServer, redactDatabaseUrl } from './database/database-server.js';
 import { migrateDatabase } from './database/migrate.js';
 import { createPinoLogger } from './logging/pino-logger.service.js';
 
@@ -12,7 +12,7 @@ const logger = createPinoLogger('info').child({ context: 'Bootstrap' });
 /** The primary resolves the database (starting the embedded one if needed) and migrates it, once. */
 async function prepareDatabase(configuration: Configuration): Promise<DatabaseServer> {
   const database = await openDatabaseServer(configuration);
-  if (database.embedded) logger.info(`embedded PostgreSQL at ${database.url} (data in ${configuration.dataDir}/pg)`);
+  if (database.embedded) logger.info(`embedded PostgreSQL at ${redactDatabaseUrl(database.url)} (data in ${configuration.dataDir}/pg)`);
   if (configuration.database.migrateOnStart) {
     const applied = await migrateDatabase(database.url);
     if (applied.length) logger.info(`applied migrations: ${applied.join(', ')}`);

@@ -1,15 +1,43 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Configuration } from '../config/configuration.js';
 
 const EMBEDDED_DATABASE = 'auth';
 
-/** Where the development embedded server listens (for the TypeORM CLI, while `npm start` runs it). */
+/** Where the development embedded server keeps its data, and the password it accepts (mode 0600). */
+function embeddedPaths(configuration: Configuration): { dataDir: string; passwordFile: string } {
+  return { dataDir: join(configuration.dataDir, 'pg'), passwordFile: join(configuration.dataDir, 'pg-password') };
+}
+
+/** Where the development embedded server listens (for the TypeORM CLI, while `npm start` runs it), with its password. */
 export function embeddedDatabaseUrl(configuration: Configuration): string {
-  return `postgres://postgres@127.0.0.1:${configuration.database.embeddedPort}/${EMBEDDED_DATABASE}`;
+  const { passwordFile } = embeddedPaths(configuration);
+  let password: string;
+  try {
+    password = readFileSync(passwordFile, 'utf8').trim();
+  } catch (error) {
+    throw new Error(
+      `No password for the embedded development PostgreSQL in ${passwordFile}: start the service once (npm start) to create it, or set DATABASE_URL.`,
+      { cause: error },
+    );
+  }
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${configuration.database.embeddedPort}/${EMBEDDED_DATABASE}`;
+}
+
+/** The URL with its password masked, for log lines. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  }
 }
 
 /** The database the service talks to, and how to let go of it at shutdown. */
 export interface DatabaseServer {
+  /** With the password when there is one: log {@link redactDatabaseUrl} of it, never the URL itself. */
   url: string;
   embedded: boolean;
   stop(): Promise<void>;
@@ -17,14 +45,14 @@ export interface DatabaseServer {
 
 /**
  * DATABASE_URL when set; otherwise (development only) a real PostgreSQL run from npm-shipped binaries,
- * kept in <dataDir>/pg across restarts.
+ * kept in <dataDir>/pg across restarts, accepting only the password generated into <dataDir>/pg-password.
  */
 export async function openDatabaseServer(config: Configuration, onLog?: (line: string) => void): Promise<DatabaseServer> {
   if (config.database.url) return { url: config.database.url, embedded: false, stop: async () => {} };
   // Imported only when needed: production never loads it.
   const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
   const server = await startEmbeddedPostgres({
-    dataDir: join(config.dataDir, 'pg'),
+    ...embeddedPaths(config),
     port: config.database.embeddedPort,
     database: EMBEDDED_DATABASE,
     onLog,

