@@ -5,13 +5,19 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { IncomingMessage, Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { answerClientError, AuthExceptionFilter } from './auth/index.js';
+import { answerClientError } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
+import { MethodNotAllowedFilter, routesOf } from './http/method-not-allowed.filter.js';
+import { useSecurityHeaders } from './http/security-headers.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
 import { setUpSwagger } from './swagger.js';
 
 // Our JSON bodies are a few hundred bytes; anything near this is abuse.
 const BODY_LIMIT = 16 * 1024;
+
+// A request whose headers or body are still arriving 10 s after it began is answered 408 (answerClientError)
+// and closed. Node checks for that only every connectionsCheckingInterval, 30 s by default.
+const SERVER_TIMEOUTS = { requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 };
 
 /**
  * Builds the service (not yet listening) on the configured HTTP adapter: used by main.ts and by
@@ -27,13 +33,16 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
     configuration.http.adapter === 'express'
       ? await createExpressApp(module, options, configuration)
       : await createFastifyApp(module, options, configuration, logger);
+  // Read by Node when the server starts listening, on either adapter.
+  Object.assign(app.getHttpServer() as Server, SERVER_TIMEOUTS);
+  const routes = routesOf(app);
   app.enableCors({
     origin: configuration.http.corsOrigins,
     credentials: true,
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
   });
-  // Everything, not only the auth module's routes, answers in the contract's error shape.
-  app.useGlobalFilters(new AuthExceptionFilter(app.get(HttpAdapterHost)));
+  // Everything, not only the auth module's routes, answers in the contract's error shape (and 405 where due).
+  app.useGlobalFilters(new MethodNotAllowedFilter(app.get(HttpAdapterHost), routes));
   setUpSwagger(app);
   return app;
 }
@@ -50,6 +59,7 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
     clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, options);
+  useSecurityHeaders(app);
   // JSON is the only body we take; any other content type is 415. Many clients send
   // `Content-Type: application/json` with an empty body on routes that take none: that is no body.
   // Anything else goes through Fastify's parser, which refuses prototype poisoning.
@@ -64,6 +74,7 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
 
 async function createExpressApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration) {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), options);
+  useSecurityHeaders(app);
   app.set('trust proxy', configuration.http.trustProxy);
   app.set('x-powered-by', false);
   // Node's parser refuses some requests before Express sees them; answer them in our shape too.

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from './auth/index.js';
+import { AuthModule, RedisRateLimitStorage } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { withDevelopmentSecrets } from './config/development-secret.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -13,7 +13,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         DatabaseModule.forRoot(databaseUrl, configuration.database.poolSize),
-        AuthModule.forRootAsync({ useFactory: () => withDevelopmentSecrets(configuration) }),
+        AuthModule.forRootAsync({
+          useFactory: () => withDevelopmentSecrets(configuration),
+          // REDIS_URL: every worker and instance counts together; unset, each process in memory.
+          rateLimitStorage:
+            configuration.redisUrl && configuration.auth.rateLimit !== false ? RedisRateLimitStorage.forUrl(configuration.redisUrl) : undefined,
+        }),
         HealthModule,
       ],
     };

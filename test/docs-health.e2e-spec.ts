@@ -119,6 +119,7 @@ describe('docs', () => {
     expect(documentedCodes('post', '/auth/refresh', '429')).toContain('rate_limited');
     expect(documentedCodes('post', '/auth/logout', '403')).toContain('csrf_rejected');
     expect(documentedCodes('post', '/auth/password', '401')).toContain('invalid_credentials');
+    expect(documentedCodes('post', '/auth/password', '429')).toContain('rate_limited');
     expect(documentedCodes('delete', '/auth/sessions/{id}', '404')).toMatch(/not_found/);
     expect(documentedCodes('get', '/health', '503')).toContain('service_unavailable');
     for (const [method, path] of [['get', '/users/me'], ['get', '/auth/claims'], ['get', '/auth/sessions'], ['post', '/auth/logout-all']]) {
@@ -172,6 +173,96 @@ describe('docs', () => {
   it('never documents a password hash in a response', () => {
     for (const schema of Object.values(document.components.schemas)) {
       expect(Object.keys(schema.properties ?? {}).filter((name) => /hash/i.test(name))).toEqual([]);
+    }
+  });
+});
+
+describe('security headers', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  const json = { 'content-type': 'application/json' };
+
+  it('X-Content-Type-Options: nosniff on every response: success, error, docs, and errors answered before any route', async () => {
+    const user = await registerAndLogin(app, 'nosniff');
+    const responses: [string, { status: number; headers: Headers }][] = [
+      ['health', await app.request('GET', '/health/live')],
+      ['register', await app.request('POST', '/auth/register', { body: { email: uniqueEmail(), password: PASSWORD } })],
+      ['users/me', await app.request('GET', '/users/me', { token: user.accessToken })],
+      ['401', await app.request('GET', '/users/me')],
+      ['404', await app.request('GET', '/nope')],
+      ['405', await app.request('GET', '/auth/login')],
+      ['malformed JSON', await app.request('POST', '/auth/login', { rawBody: '{"email":', headers: json })],
+      ['415', await app.request('POST', '/auth/login', { rawBody: 'x', headers: { 'content-type': 'text/plain' } })],
+      ['413', await app.request('POST', '/auth/login', { rawBody: `{"password": "${'p'.repeat(20_000)}"}`, headers: json })],
+      ['docs-json', await app.request('GET', '/docs-json')],
+      ['logout 204', await app.request('POST', '/auth/logout', { token: user.accessToken })],
+    ];
+    const docs = await fetch(`${app.baseUrl}/docs`);
+    await docs.text();
+    responses.push(['docs', docs]);
+    const asset = await fetch(`${app.baseUrl}/docs/swagger-ui.css`);
+    await asset.text();
+    responses.push(['docs asset', asset]);
+    for (const [label, response] of responses) {
+      expect({ label, header: response.headers.get('x-content-type-options') }).toEqual({ label, header: 'nosniff' });
+    }
+  });
+
+  it('serves /docs with a Content-Security-Policy that Swagger UI works under', async () => {
+    const response = await fetch(`${app.baseUrl}/docs`);
+    const html = await response.text();
+    const policy = response.headers.get('content-security-policy');
+    expect(policy).not.toBeNull();
+    const directives = new Map(policy!.split(';').map((directive) => {
+      const [name, ...sources] = directive.trim().split(/\s+/);
+      return [name, sources] as const;
+    }));
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    // Every script of the page is a file of our own origin (no inline script the policy would block), and loads.
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([^<]*)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    for (const [, attributes, inline] of scripts) {
+      expect(inline.trim()).toBe('');
+      const src = new URL(attributes.match(/src="([^"]+)"/)![1], response.url);
+      expect(src.origin).toBe(new URL(app.baseUrl).origin);
+      const script = await fetch(src);
+      expect({ src: src.pathname, status: script.status }).toEqual({ src: src.pathname, status: 200 });
+      await script.text();
+    }
+    // The page styles itself inline, and the policy allows that.
+    expect(html).toMatch(/<style>/);
+    expect(directives.get('style-src')).toEqual(expect.arrayContaining(["'self'", "'unsafe-inline'"]));
+    expect(directives.get('img-src')).toEqual(expect.arrayContaining(["'self'", 'data:']));
+  });
+
+  it('Cache-Control: no-store on every response with personal data or tokens', async () => {
+    const email = uniqueEmail('no-store');
+    const register = await app.request('POST', '/auth/register', { body: { email, password: PASSWORD } });
+    expect(register.status).toBe(201);
+    const login = await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } });
+    const { accessToken, refreshToken } = login.body;
+    const responses: [string, { status: number; headers: Headers }][] = [
+      ['register', register],
+      ['login', login],
+      ['users/me', await app.request('GET', '/users/me', { token: accessToken })],
+      ['claims', await app.request('GET', '/auth/claims', { token: accessToken })],
+      ['sessions', await app.request('GET', '/auth/sessions', { token: accessToken })],
+      ['refresh', await app.request('POST', '/auth/refresh', { body: { refreshToken } })],
+      ['an error', await app.request('GET', '/users/me')],
+    ];
+    for (const [label, response] of responses) {
+      expect({ label, status: response.status < 300 || response.status === 401, cacheControl: response.headers.get('cache-control') }).toEqual({
+        label,
+        status: true,
+        cacheControl: 'no-store',
+      });
     }
   });
 });

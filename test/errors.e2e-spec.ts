@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { expectErrorBody } from './support/http-contract.js';
 import { startTestApp, type TestApp, type TestResponse } from './support/test-app.js';
 import { PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
@@ -75,6 +76,80 @@ describe('errors', () => {
       for (const refreshToken of [12345, ['x'], { a: 1 }, true]) {
         expectErrorBody(await app.request('POST', '/auth/refresh', { body: { refreshToken } }), 400, 'validation_failed');
       }
+    });
+
+    describe('a body nested 2,500 deep', () => {
+      const DEPTH = 2500;
+      const deepObject = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+      const deepArray = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`;
+      const bodies: [string, string][] = [
+        ['as the whole body', deepObject],
+        ['as an array body', deepArray],
+        ['under the email', `{"email": ${deepArray}, "password": "${PASSWORD}"}`],
+        ['under the password', `{"email": "${uniqueEmail()}", "password": ${deepObject}}`],
+        ['under the refresh token', `{"refreshToken": ${deepObject}}`],
+        ['under the password-change fields', `{"currentPassword": ${deepArray}, "newPassword": ${deepArray}}`],
+        ['under an unknown key', `{"evil": ${deepObject}}`],
+        ['as deep as the size limit allows', `${'['.repeat(8000)}${']'.repeat(8000)}`],
+      ];
+
+      it.each(bodies)('%s: 400 validation_failed on every route that takes a body, never a 500', async (_label, rawBody) => {
+        const { accessToken, sessionId } = await registerAndLogin(app, 'deep');
+        const routes: [string, string, string?][] = [
+          ['POST', '/auth/register'],
+          ['POST', '/auth/login'],
+          ['POST', '/auth/refresh'],
+          ['POST', '/auth/logout'],
+          ['POST', '/auth/logout', accessToken],
+          ['POST', '/auth/password', accessToken],
+          ['POST', '/auth/logout-all', accessToken],
+          ['DELETE', `/auth/sessions/${sessionId}`, accessToken],
+        ];
+        for (const [method, path, token] of routes) {
+          const response = await app.request(method, path, { rawBody, headers: json, token });
+          const route = `${method} ${path}${token ? ' (Bearer)' : ''}`;
+          expect({ route, status: response.status }).toEqual({ route, status: 400 });
+          expectErrorBody(response, 400, 'validation_failed', [PASSWORD]);
+        }
+        // Nothing was ended along the way.
+        expect((await app.request('GET', '/auth/claims', { token: accessToken })).status).toBe(200);
+      });
+    });
+
+    describe('a body on a route that takes none', () => {
+      it('POST /auth/logout-all: 400 for an unknown property or a non-object, and nothing ended; 204 for no body or {}', async () => {
+        const { accessToken } = await registerAndLogin(app, 'no-body');
+        for (const rawBody of ['{"evil": 1}', '{"refreshToken": "x"}', '[]', '"x"', '1', 'true', 'null']) {
+          expectErrorBody(await app.request('POST', '/auth/logout-all', { rawBody, headers: json, token: accessToken }), 400, 'validation_failed');
+        }
+        expect((await app.request('GET', '/auth/claims', { token: accessToken })).status).toBe(200);
+        expect((await app.request('POST', '/auth/logout-all', { rawBody: '{}', headers: json, token: accessToken })).status).toBe(204);
+        const again = await registerAndLogin(app, 'no-body');
+        expect((await app.request('POST', '/auth/logout-all', { token: again.accessToken })).status).toBe(204);
+        const emptyJson = await registerAndLogin(app, 'no-body');
+        expect((await app.request('POST', '/auth/logout-all', { rawBody: '', headers: json, token: emptyJson.accessToken })).status).toBe(204);
+      });
+
+      it('DELETE /auth/sessions/:id: 400 for an unknown property, and the session lives on; 204 for no body or {}', async () => {
+        const { accessToken, sessionId } = await registerAndLogin(app, 'no-body');
+        const path = `/auth/sessions/${sessionId}`;
+        for (const rawBody of ['{"evil": 1}', '{"id": "x"}', '[]']) {
+          expectErrorBody(await app.request('DELETE', path, { rawBody, headers: json, token: accessToken }), 400, 'validation_failed');
+        }
+        expect((await app.request('GET', '/auth/claims', { token: accessToken })).status).toBe(200);
+        expect((await app.request('DELETE', path, { rawBody: '{}', headers: json, token: accessToken })).status).toBe(204);
+        const other = await registerAndLogin(app, 'no-body');
+        expect((await app.request('DELETE', `/auth/sessions/${other.sessionId}`, { token: other.accessToken })).status).toBe(204);
+      });
+
+      it('POST /auth/password and /auth/logout refuse an unknown property too', async () => {
+        const { accessToken, refreshToken } = await registerAndLogin(app, 'no-body');
+        const body = { currentPassword: PASSWORD, newPassword: 'a brand new password', evil: 1 };
+        expectErrorBody(await app.request('POST', '/auth/password', { body, token: accessToken }), 400, 'validation_failed', [PASSWORD]);
+        expectErrorBody(await app.request('POST', '/auth/logout', { body: { refreshToken, evil: 1 } }), 400, 'validation_failed', [refreshToken]);
+        expectErrorBody(await app.request('POST', '/auth/logout', { body: { evil: 1 }, token: accessToken }), 400, 'validation_failed');
+        expect((await app.request('GET', '/auth/claims', { token: accessToken })).status).toBe(200);
+      });
     });
 
     it('a refresh token that is far too long', async () => {
@@ -154,11 +229,32 @@ describe('errors', () => {
     it.each([
       ['GET', '/nope'],
       ['POST', '/auth/nope'],
-      ['GET', '/auth/login'],
-      ['DELETE', '/health'],
       ['GET', '/users/me/extra'],
+      ['DELETE', '/auth'],
+      ['GET', '/docsx'],
     ])('%s %s gets 404 not_found', async (method, path) => {
       expectErrorBody(await app.request(method, path), 404, 'not_found');
+    });
+
+    it.each([
+      ['GET', '/auth/login', 'POST'],
+      ['PUT', '/auth/register', 'POST'],
+      ['DELETE', '/health', 'GET, HEAD'],
+      ['POST', '/users/me', 'GET, HEAD'],
+      ['PATCH', '/auth/sessions', 'GET, HEAD'],
+      ['GET', '/auth/sessions/00000000-0000-4000-8000-000000000000', 'DELETE'],
+      ['POST', '/.well-known/jwks.json?x=1', 'GET, HEAD'],
+    ])('%s %s gets 405 method_not_allowed with Allow: %s', async (method, path, allow) => {
+      const response = await app.request(method, path);
+      expectErrorBody(response, 405, 'method_not_allowed');
+      expect(response.headers.get('allow')).toBe(allow);
+    });
+
+    it('a 404 a route itself answers stays a 404', async () => {
+      const { accessToken } = await registerAndLogin(app, 'not-found');
+      const response = await app.request('DELETE', '/auth/sessions/00000000-0000-4000-8000-000000000000', { token: accessToken });
+      expectErrorBody(response, 404, 'session_not_found');
+      expect(response.headers.get('allow')).toBeNull();
     });
 
     it.each([
@@ -167,7 +263,9 @@ describe('errors', () => {
       ['a Cookie header', '/auth/refresh', { cookie: `refresh_token=${'c'.repeat(20 * 1024)}`, 'x-requested-with': 'x' }],
       ['many small headers', '/health/live', Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`x-h${i}`, 'v'.repeat(50)]))],
     ])('20 KB of headers (%s) get 431 headers_too_large, and the server keeps serving', async (_label, path, headers) => {
-      expectErrorBody(await rawHttp(app.baseUrl, path, headers), 431, 'headers_too_large');
+      const response = await rawHttp(app.baseUrl, path, headers);
+      expectErrorBody(response, 431, 'headers_too_large');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect((await app.request('GET', '/health/live')).status).toBe(200);
     });
 
@@ -175,6 +273,20 @@ describe('errors', () => {
       const token = `${'a'.repeat(4000)}.${'b'.repeat(4000)}.${'c'.repeat(4000)}`;
       expectErrorBody(await app.request('GET', '/users/me', { token }), 401, 'token_invalid', [token]);
     });
+  });
+
+  describe('a request that is slow to arrive', () => {
+    it('is answered 408 request_timeout 10 s after its headers, in our shape, and its connection closed', async () => {
+      const { status, headers, body, elapsed, closed } = await trickle(app.baseUrl, '/auth/login');
+      expect(closed).toBe(true);
+      expectErrorBody({ status, headers, body }, 408, 'request_timeout');
+      expect(headers.get('connection')).toBe('close');
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      // Not cut short before the 10 s it is allowed, and not left hanging long after.
+      expect(elapsed).toBeGreaterThanOrEqual(9_500);
+      expect(elapsed).toBeLessThan(13_000);
+      expect((await app.request('GET', '/health/live')).status).toBe(200);
+    }, 20_000);
   });
 
   describe('every error body', () => {
@@ -234,6 +346,47 @@ function rawHttp(baseUrl: string, path: string, headers: Record<string, string>)
     });
     request.on('error', reject);
     request.end();
+  });
+}
+
+/**
+ * Sends a POST's headers announcing 1000 bytes of body, then one byte every 2 s, over a raw socket;
+ * resolves with what came back once the server closes the connection.
+ */
+function trickle(baseUrl: string, path: string): Promise<TestResponse & { elapsed: number; closed: boolean }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+    });
+    const drip = setInterval(() => socket.writable && socket.write(' '), 2_000);
+    // Never answered: give up well past the bound, so the test fails rather than hangs.
+    const giveUp = setTimeout(() => {
+      closed = false;
+      socket.destroy();
+    }, 15_000);
+    let closed = true;
+    // The server may close while a byte is on its way.
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', content = ''] = text.split('\r\n\r\n');
+      const [statusLine, ...lines] = head.split('\r\n');
+      const headers = new Headers();
+      for (const line of lines) headers.append(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim());
+      let body: unknown = content;
+      try {
+        body = JSON.parse(content);
+      } catch {
+        // Not JSON: the assertion on the body will say so.
+      }
+      resolve({ status: Number(statusLine?.split(' ')[1]), headers, body, elapsed: Date.now() - started, closed });
+    });
   });
 }
 

@@ -66,7 +66,7 @@ describe('authMigrations', () => {
     const url = await freshDatabase('fresh');
     expect(await migrateDatabase(url)).toEqual(authMigrations.map((migration) => migration.name));
     await withClient(url, async (client) => {
-      expect(await tablesOf(client)).toEqual(['auth_sessions', 'auth_users', 'migrations']);
+      expect(await tablesOf(client)).toEqual(['auth_events', 'auth_sessions', 'auth_users', 'migrations']);
       const relations = await relationNamesOf(client);
       expect(relations.length).toBeGreaterThan(5);
       expect(relations.filter((name) => !name.startsWith('auth_'))).toEqual([]);
@@ -93,7 +93,7 @@ describe('authMigrations', () => {
     );
     await migrateDatabase(url);
     await withClient(url, async (client) => {
-      expect(await tablesOf(client)).toEqual(['auth_sessions', 'auth_users', 'migrations', 'refresh_tokens', 'sessions', 'users']);
+      expect(await tablesOf(client)).toEqual(['auth_events', 'auth_sessions', 'auth_users', 'migrations', 'refresh_tokens', 'sessions', 'users']);
       expect((await client.query('SELECT email FROM users')).rows).toEqual([{ email: 'host@example.test' }]);
     });
   });
@@ -108,9 +108,9 @@ describe('authMigrations', () => {
       await client.query(`INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`, [randomUUID(), userId]);
     });
 
-    expect(await migrateDatabase(url)).toEqual(['AuthSchema1796169600000']);
+    expect(await migrateDatabase(url)).toEqual(authMigrations.map((migration) => migration.name));
     await withClient(url, async (client) => {
-      expect(await tablesOf(client)).toEqual(['auth_sessions', 'auth_users', 'migrations']);
+      expect(await tablesOf(client)).toEqual(['auth_events', 'auth_sessions', 'auth_users', 'migrations']);
       expect((await relationNamesOf(client)).filter((name) => !name.startsWith('auth_'))).toEqual([]);
       expect((await client.query('SELECT email, disabled_at FROM auth_users')).rows).toEqual([{ email, disabled_at: null }]);
       // Kept, but ended: its refresh tokens were of the old, looked-up-by-hash kind.

@@ -12,6 +12,7 @@ import { Public } from './decorators/public.decorator.js';
 import { RateLimit } from './decorators/rate-limit.decorator.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { ClaimsDto } from './dto/claims.dto.js';
+import { EmptyBodyDto } from './dto/empty-body.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { TokenPairDto } from './dto/token-pair.dto.js';
@@ -76,9 +77,10 @@ export class AuthController {
   async refresh(
     @Body() _body: RefreshTokenDto,
     @CurrentPrincipal() credential: RefreshTokenCredential,
+    @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenPairDto> {
-    return this.respondWithTokens(response, await this.sessions.refresh(credential.refreshToken));
+    return this.respondWithTokens(response, await this.sessions.refresh(credential.refreshToken, clientInfoOf(request)));
   }
 
   @Public()
@@ -94,10 +96,11 @@ export class AuthController {
   async logout(
     @Body() _body: RefreshTokenDto,
     @CurrentPrincipal() caller: AuthPrincipal | RefreshTokenCredential,
+    @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<void> {
-    const sessionId = 'refreshToken' in caller ? await this.sessions.sessionIdOf(caller.refreshToken as string) : caller.sessionId;
-    await this.sessions.end(sessionId, 'logout');
+    const sessionId = 'refreshToken' in caller ? this.sessions.sessionIdOf(caller.refreshToken as string) : caller.sessionId;
+    await this.sessions.end(sessionId, 'logout', clientInfoOf(request));
     this.cookie.clear(response);
   }
 
@@ -105,25 +108,33 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session of the caller' })
+  @ApiBody({ type: EmptyBodyDto, required: false, description: 'None; any property is refused' })
   @ApiNoContentResponse({ description: 'Every session ended' })
-  @ApiErrors(Code.ServiceUnavailable)
-  async logoutAll(@CurrentPrincipal() principal: AuthPrincipal, @Res({ passthrough: true }) response: unknown): Promise<void> {
-    await this.sessions.endAll(principal.userId, 'logout_all');
+  @ApiErrors(Code.ValidationFailed, Code.ServiceUnavailable)
+  async logoutAll(
+    @Body() _body: EmptyBodyDto,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: AuthRequest,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<void> {
+    await this.sessions.endAll(principal.userId, 'logout_all', undefined, clientInfoOf(request));
     this.cookie.clear(response);
   }
 
+  @RateLimit('password')
   @Authenticated()
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change the password; every other session is ended' })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(Code.ValidationFailed, Code.InvalidCredentials, Code.ServiceUnavailable)
-  async changePassword(@CurrentPrincipal() principal: AuthPrincipal, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(principal.userId, principal.sessionId, body.currentPassword, body.newPassword);
+  async changePassword(@CurrentPrincipal() principal: AuthPrincipal, @Body() body: ChangePasswordDto, @Req() request: AuthRequest): Promise<void> {
+    await this.auth.changePassword(principal.userId, principal.sessionId, body.currentPassword, body.newPassword, clientInfoOf(request));
   }
 
   @Authenticated()
   @Get('claims')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "The verified claims of the caller's access token (no database work)" })
   @ApiOkResponse({ type: ClaimsDto })
   claims(@CurrentPrincipal() principal: AuthPrincipal): ClaimsDto {

@@ -7,6 +7,8 @@ import { AuthController } from './auth.controller.js';
 import type { AuthModuleExtras } from './auth.options.js';
 import { AuthService } from './auth.service.js';
 import { AuthErrorFilter, AuthExceptionFilter } from './errors/auth-exception.filter.js';
+import { AuditWriter } from './events/audit-writer.js';
+import { AuthEvents } from './events/auth-events.js';
 import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
 import { GlobalAuthGuard } from './guards/global-auth.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
@@ -14,6 +16,7 @@ import { RateLimitGuard } from './guards/rate-limit.guard.js';
 import { MemoryRateLimitStorage, RateLimitStorage } from './guards/rate-limit.storage.js';
 import { RefreshTokenGuard } from './guards/refresh-token.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { CleanupService } from './maintenance/cleanup.service.js';
 import { AuthSettings, resolveAuthSettings } from './options/auth-settings.js';
 import { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
@@ -77,11 +80,14 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       RateLimitGuard,
       AuthExceptionFilter,
       AuthValidationPipe,
+      AuditWriter,
+      AuthEvents,
+      CleanupService,
       // The package's own errors keep its shape on a host's routes too (the global guard's 401s).
       { provide: APP_FILTER, useClass: AuthErrorFilter },
       ...(extras.globalGuard === false ? [] : [GlobalAuthGuard, { provide: APP_GUARD, useExisting: GlobalAuthGuard }]),
     ],
     // What a host's own injectables may need: the guards (and what they inject), and the ports.
-    exports: [JwtAuthGuard, RolesGuard, RateLimitGuard, AuthSettings, RateLimitStorage, UserStore, PasswordHasher],
+    exports: [JwtAuthGuard, RolesGuard, RateLimitGuard, AuthSettings, RateLimitStorage, UserStore, PasswordHasher, AuthEvents],
   };
 }

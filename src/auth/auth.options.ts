@@ -18,6 +18,7 @@ export interface RateLimitOptions {
   login?: RateLimitPolicy;
   register?: RateLimitPolicy;
   refresh?: RateLimitPolicy;
+  password?: RateLimitPolicy;
 }
 
 /**
@@ -58,6 +59,15 @@ export interface AuthModuleOptions {
   /** How long the revocation feed may be down before Bearer requests get 503 (`REVOCATION_MAX_STALENESS`). Default `5s`. */
   revocationMaxStaleness?: Duration;
   /**
+   * How long rows of ended (revoked, expired or idle) sessions are kept before the clean-up deletes them
+   * (`SESSION_RETENTION`); a revoked row is kept at least one access-token lifetime plus clock skew. Default `7d`.
+   */
+  sessionRetention?: Duration;
+  /** How often the batched clean-up runs, one instance at a time; at least 1 s (`CLEANUP_INTERVAL`). Default `10m`. */
+  cleanupInterval?: Duration;
+  /** How long security events are kept in `auth_events` (`AUDIT_RETENTION`). Default `90d`. */
+  auditRetention?: Duration;
+  /**
    * Claims added to every access token at the top level, and so onto the principal. Registered and
    * reserved claim names (`sub`, `sid`, `roles`, `exp`, …) are refused.
    */
@@ -93,7 +103,8 @@ export interface AuthModuleExtras {
 /**
  * The options of the HTTP contract's variables: `ACCESS_TOKEN_TTL`, `JWT_*`, `REFRESH_*`,
  * `COOKIE_SECURE` (default on when `NODE_ENV=production`), `CORS_ORIGINS`, `RATE_LIMIT`,
- * `SESSIONS_PER_USER_MAX`, `REVOCATION_MAX_STALENESS`. Throws a `ConfigurationError` naming every
+ * `SESSIONS_PER_USER_MAX`, `REVOCATION_MAX_STALENESS`, `SESSION_RETENTION`, `CLEANUP_INTERVAL`,
+ * `AUDIT_RETENTION`. Throws a `ConfigurationError` naming every
  * bad variable. Reads nothing else and writes nothing.
  */
 export function authOptionsFromEnv(env: Record<string, string | undefined> = process.env): AuthModuleOptions {
@@ -115,6 +126,9 @@ export function authOptionsFromEnv(env: Record<string, string | undefined> = pro
     rateLimit: vars.RATE_LIMIT !== 'off',
     sessionsPerUserMax: vars.SESSIONS_PER_USER_MAX,
     revocationMaxStaleness: vars.REVOCATION_MAX_STALENESS,
+    sessionRetention: vars.SESSION_RETENTION,
+    cleanupInterval: vars.CLEANUP_INTERVAL,
+    auditRetention: vars.AUDIT_RETENTION,
   };
   for (const key of Object.keys(options) as (keyof AuthModuleOptions)[]) if (options[key] === undefined) delete options[key];
   // The rules between values (lifetimes, keys), named by their variables. Outside production the

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthErrorCode } from './errors/auth-error-code.js';
 import { AuthError } from './errors/auth-error.js';
+import { AuthEventType } from './events/auth-event.js';
+import { AuthEvents } from './events/auth-events.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { type ClientInfo, type IssuedTokens, SessionsService } from './sessions/sessions.service.js';
 import { type StoredUser, UserStore } from './users/user-store.js';
@@ -14,6 +16,7 @@ export class AuthService {
     private readonly users: UserStore,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly events: AuthEvents,
   ) {}
 
   async register(input: { email: string; password: string; displayName?: string }): Promise<StoredUser> {
@@ -29,13 +32,20 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     // Unknown emails are checked against a dummy hash: same answer, same time.
     const valid = await this.passwords.verify(user?.passwordHash, password);
-    if (!user || !valid) throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: user ? 'wrong password' : 'unknown email' });
+    if (!user || !valid) throw this.loginFailed(user, client, user ? 'wrong_password' : 'unknown_email');
     // Only after the password proved right, so the answer says nothing about accounts to a guesser.
-    if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled);
+    if (user.disabledAt) throw this.loginFailed(user, client, 'account_disabled', AuthErrorCode.AccountDisabled);
     const verifiedHash = this.passwords.needsRehash(user.passwordHash) ? await this.rehash(user, password) : user.passwordHash;
     const tokens = await this.sessions.start(user, client, verifiedHash);
-    if (!tokens) throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: 'password changed during login' });
+    if (!tokens) throw this.loginFailed(user, client, 'password_changed');
+    this.events.emit({ type: AuthEventType.LoginSucceeded, userId: user.id, sessionId: tokens.sessionId, ...client });
     return tokens;
+  }
+
+  /** The refusal of a login, recorded as an event (never with the email it typed: only a known account's id). */
+  private loginFailed(user: StoredUser | undefined, client: ClientInfo, reason: string, code: AuthErrorCode = AuthErrorCode.InvalidCredentials): AuthError {
+    this.events.emit({ type: AuthEventType.LoginFailed, userId: user?.id, ...client, detail: { reason } });
+    return new AuthError(code, { reason });
   }
 
   /** Upgrades an older hash and answers the hash now stored; a failure costs the upgrade, never the login. */
@@ -53,12 +63,13 @@ export class AuthService {
    * Every other session is revoked and the new hash stored while no login of the user can start a
    * session, so no login that checked the old password leaves a live session behind.
    */
-  async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
     const user = await this.users.findById(userId);
     if (!user || !(await this.passwords.verify(user.passwordHash, currentPassword))) {
       throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: 'wrong current password' });
     }
     const passwordHash = await this.passwords.hash(newPassword);
-    await this.sessions.changeCredentials(userId, sessionId, () => this.users.updatePasswordHash(userId, passwordHash));
+    await this.sessions.changeCredentials(userId, sessionId, () => this.users.updatePasswordHash(userId, passwordHash), client);
+    this.events.emit({ type: AuthEventType.PasswordChanged, userId, sessionId, ...client });
   }
 }

@@ -14,7 +14,7 @@ export {
 } from './auth.options.js';
 /** Thrown at start-up for invalid options or variables; the message names each one. */
 export { ConfigurationError } from './options/configuration-error.js';
-/** The migrations of the package's tables (`auth_users`, `auth_sessions`, `auth_refresh_tokens`): add them to your DataSource. */
+/** The migrations of the package's tables (`auth_users`, `auth_sessions`, `auth_events`): add them to your DataSource. */
 export { authMigrations } from '../../migrations/index.js';
 
 /** Opens a route to callers without an access token. */
@@ -41,6 +41,8 @@ export { RolesGuard } from './guards/roles.guard.js';
 export { RateLimitGuard } from './guards/rate-limit.guard.js';
 /** Where rate-limit counters live (`rateLimitStorage` extra); the default counts in memory. */
 export { MemoryRateLimitStorage, RateLimitStorage } from './guards/rate-limit.storage.js';
+/** Counters shared through Redis (needs `ioredis`), falling back to memory while Redis is unreachable. */
+export { RedisRateLimitStorage, type RedisRateLimitStorageOptions } from './guards/redis-rate-limit.storage.js';
 
 /** A refusal with a stable code, and the codes. */
 export { AuthError, type AuthErrorOptions } from './errors/auth-error.js';
@@ -55,6 +57,14 @@ export { UserStore, type NewUser, type StoredUser } from './users/user-store.js'
 export { PasswordHasher } from './passwords/password-hasher.js';
 /** The default hasher (argon2id), to extend or to wrap. */
 export { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
+
+/**
+ * The security events (`AuthEventType`): each is logged as one JSON line at info, stored in `auth_events`
+ * for `auditRetention`, and handed to in-process subscribers. Inject `AuthEvents` and
+ * `subscribe(listener)` (returns the unsubscribe function) to act on them in your own module.
+ */
+export { AuthEvents, type AuthEventListener } from './events/auth-events.js';
+export { AuthEventType, type AuthEvent, type AuthEventDetail, type AuthEventDetailValue, type NewAuthEvent } from './events/auth-event.js';
 
 /** Who made a request, and the request the guard authenticated. */
 export type { AuthPrincipal, AuthPrincipalFields } from './tokens/access-token.js';

@@ -1,4 +1,4 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Body, Controller, Header, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from './auth.service.js';
 import { ApiErrors } from './decorators/api-errors.decorator.js';
@@ -19,6 +19,7 @@ export class RegisterController {
 
   @Public()
   @Post('register')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create an account' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiErrors(Code.ValidationFailed, Code.EmailTaken, Code.ServiceUnavailable)

@@ -1,9 +1,12 @@
-import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Param } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Param, Req } from '@nestjs/common';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuthRequest } from './authenticated-request.js';
+import { clientInfoOf } from './client-info.js';
 import { ApiErrors } from './decorators/api-errors.decorator.js';
 import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
 import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Authenticated } from './decorators/authenticated.decorator.js';
+import { EmptyBodyDto } from './dto/empty-body.dto.js';
 import { SessionDto } from './dto/session.dto.js';
 import { AuthErrorCode as Code } from './errors/auth-error-code.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -38,9 +41,15 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: "End one of the caller's sessions; its tokens stop working at once" })
   @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiBody({ type: EmptyBodyDto, required: false, description: 'None; any property is refused' })
   @ApiNoContentResponse({ description: 'Session ended' })
-  @ApiErrors(Code.SessionNotFound, Code.ServiceUnavailable)
-  async remove(@CurrentPrincipal() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
-    await this.sessions.endOwn(principal.userId, id);
+  @ApiErrors(Code.ValidationFailed, Code.SessionNotFound, Code.ServiceUnavailable)
+  async remove(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Param('id') id: string,
+    @Body() _body: EmptyBodyDto,
+    @Req() request: AuthRequest,
+  ): Promise<void> {
+    await this.sessions.endOwn(principal.userId, id, clientInfoOf(request));
   }
 }

@@ -26,7 +26,11 @@ export class AuthValidationPipe extends ValidationPipe {
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body') assertSafeBody(value);
+    if (metadata.type === 'body') {
+      // Nest would validate null as {} and an array element by element; a body we take is an object or absent.
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw refused('the body must be a JSON object');
+      assertSafeBody(value);
+    }
     return super.transform(value, metadata);
   }
 }

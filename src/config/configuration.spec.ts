@@ -40,7 +40,7 @@ describe('loadConfiguration', () => {
       host: '0.0.0.0',
       logLevel: 'info',
       corsOrigins: [],
-      trustProxy: false,
+      trustProxy: expect.any(Function),
       adapter: 'fastify',
       webConcurrency: 1,
     });
@@ -88,7 +88,7 @@ describe('loadConfiguration', () => {
       NODE_ENV: 'test',
       PORT: '8080',
       HOST: '127.0.0.1',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '2',
       HTTP_ADAPTER: 'express',
       WEB_CONCURRENCY: '4',
       DATA_DIR: dataDir,
@@ -102,11 +102,28 @@ describe('loadConfiguration', () => {
       host: '127.0.0.1',
       logLevel: 'silent',
       corsOrigins: [],
-      trustProxy: true,
+      trustProxy: expect.any(Function),
       adapter: 'express',
       webConcurrency: 4,
     });
     expect(configuration.database).toMatchObject({ url: 'postgres://db/auth_test', migrateOnStart: false, poolSize: 5 });
+  });
+
+  it('trusts no proxy by default, N proxies from the right for TRUST_PROXY=N, or the listed addresses', () => {
+    const trusts = (value: string | undefined, address: string, hop: number) =>
+      loadConfiguration(value === undefined ? {} : { TRUST_PROXY: value }).http.trustProxy(address, hop);
+    expect(trusts(undefined, '127.0.0.1', 0)).toBe(false);
+    expect(trusts('0', '127.0.0.1', 0)).toBe(false);
+    expect([0, 1, 2].map((hop) => trusts('2', '203.0.113.1', hop))).toEqual([true, true, false]);
+    const list = '10.0.0.0/8, 192.0.2.7';
+    expect([trusts(list, '10.1.2.3', 0), trusts(list, '192.0.2.7', 3), trusts(list, '192.0.2.8', 0)]).toEqual([true, true, false]);
+    expect(trusts('loopback', '::1', 0)).toBe(true);
+  });
+
+  it('refuses a TRUST_PROXY that is neither a count nor a list of addresses, trusting everything included', () => {
+    for (const value of ['true', 'false', '-1', '1.5', '10.0.0.0/33', 'proxy.example', '10.0.0.1,']) {
+      expect(problemsOf({ TRUST_PROXY: value }).join()).toMatch(/TRUST_PROXY must be a number of proxies/);
+    }
   });
 
   it('names every bad variable, of the service and of the auth module together, and no value', () => {
@@ -147,5 +164,13 @@ describe('loadConfiguration', () => {
     expect(loadConfiguration(PRODUCTION).auth.cookieSecure).toBe(true);
     expect(loadConfiguration({ ...PRODUCTION, COOKIE_SECURE: 'false' }).auth.cookieSecure).toBe(false);
     expect(loadConfiguration({ COOKIE_SECURE: 'true' }).auth.cookieSecure).toBe(true);
+  });
+
+  it('takes a redis:// or rediss:// REDIS_URL, and nothing else', () => {
+    expect(loadConfiguration({}).redisUrl).toBeUndefined();
+    expect(loadConfiguration({ REDIS_URL: 'rediss://:secret@cache.internal:6380/2' }).redisUrl).toBe('rediss://:secret@cache.internal:6380/2');
+    for (const value of ['cache.internal:6379', 'http://cache.internal', 'redis://', 'redis:// cache']) {
+      expect(problemsOf({ REDIS_URL: value })).toEqual(['REDIS_URL must be a redis:// or rediss:// URL']);
+    }
   });
 });

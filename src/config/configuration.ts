@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type AuthModuleOptions, authOptionsFromEnv, ConfigurationError } from '../auth/index.js';
 import { validateEnvironment } from './environment.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export type HttpAdapterName = 'fastify' | 'express';
 
@@ -10,7 +11,8 @@ export interface HttpConfig {
   logLevel: string;
   /** Origins allowed to call with credentials (CORS); the auth module gets the same list for its cookie check. */
   corsOrigins: string[];
-  trustProxy: boolean;
+  /** Which proxies are believed about the client address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   adapter: HttpAdapterName;
   /** Worker processes (node:cluster) serving the same port. */
   webConcurrency: number;
@@ -31,6 +33,8 @@ export interface Configuration {
   dataDir: string;
   http: HttpConfig;
   database: DatabaseConfig;
+  /** Where rate-limit counters are shared (REDIS_URL); undefined: in each process's memory. */
+  redisUrl: string | undefined;
   auth: AuthModuleOptions;
 }
 
@@ -39,9 +43,10 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
   const problems: string[] = [];
   const env = collect(problems, () => validateEnvironment(raw));
   const auth = collect(problems, () => authOptionsFromEnv(raw));
+  const trustProxy = collect(problems, () => parseTrustProxy(raw.TRUST_PROXY));
   const production = raw.NODE_ENV === 'production';
   if (production && !raw.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production (no embedded database)');
-  if (problems.length || !env || !auth) throw new ConfigurationError(problems);
+  if (problems.length || !env || !auth || !trustProxy) throw new ConfigurationError(problems);
 
   return {
     production,
@@ -51,7 +56,7 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
       host: env.HOST ?? '0.0.0.0',
       logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
       corsOrigins: auth.allowedOrigins ?? [],
-      trustProxy: env.TRUST_PROXY === 'true',
+      trustProxy,
       adapter: (env.HTTP_ADAPTER as HttpAdapterName | undefined) ?? 'fastify',
       webConcurrency: env.WEB_CONCURRENCY ?? 1,
     },
@@ -61,6 +66,7 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
       poolSize: env.DB_POOL_SIZE ?? 20,
       embeddedPort: env.EMBEDDED_PG_PORT ?? 54329,
     },
+    redisUrl: env.REDIS_URL,
     auth,
   };
 }

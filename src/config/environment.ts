@@ -18,6 +18,9 @@ export class Environment {
   @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: '$property must be a postgres:// URL' })
   DATABASE_URL?: string;
 
+  @IsOptional() @Matches(/^rediss?:\/\/[^\s/]\S*$/, { message: '$property must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
   @IsOptional() @IsIn(BOOLEAN)
   DB_MIGRATE_ON_START?: string;
 
@@ -33,7 +36,8 @@ export class Environment {
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @IsIn(BOOLEAN)
+  // Its forms are checked by parseTrustProxy (trust-proxy.ts).
+  @IsOptional() @IsString()
   TRUST_PROXY?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64)

@@ -27,6 +27,11 @@ export class TcpProxy {
     this.port = (this.server.address() as net.AddressInfo).port;
   }
 
+  /** Sockets open on either side (two per forwarded connection). */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   /** Drops every connection and refuses new ones until restore(). */
   async cut(): Promise<void> {
     const server = this.server;

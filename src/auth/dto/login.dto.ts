@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 import { NormalizeEmail } from './email.transform.js';
+import { NormalizePassword } from './password.transform.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -10,6 +11,7 @@ export class LoginDto {
   email: string;
 
   @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 128 })
+  @NormalizePassword()
   @IsString()
   @Length(1, 128)
   password: string;

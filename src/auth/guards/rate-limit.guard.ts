@@ -2,12 +2,18 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { RATE_LIMIT_KEY } from '../auth.constants.js';
-import type { AuthRequest } from '../authenticated-request.js';
+import type { AuthenticatedRequest, AuthRequest } from '../authenticated-request.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
+import { clientInfoOf } from '../client-info.js';
+import { AuthEventType } from '../events/auth-event.js';
+import { AuthEvents } from '../events/auth-events.js';
 import { AuthSettings } from '../options/auth-settings.js';
 import type { RATE_LIMITS, RateLimitPolicy, RateWindow } from './rate-limit.policies.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
+
+// The longest email the routes accept; the account key never grows past it.
+const MAX_EMAIL_LENGTH = 254;
 
 /**
  * Enforces @RateLimit() policies, per client address and per account, with `rate-limiter-flexible`
@@ -24,6 +30,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly storage: RateLimitStorage,
+    private readonly events: AuthEvents,
     settings: AuthSettings,
   ) {
     this.enabled = settings.rateLimit.enabled;
@@ -40,25 +47,38 @@ export class RateLimitGuard implements CanActivate {
     return request.ip ?? 'unknown';
   }
 
-  /** The email as the routes normalise it; absent or malformed emails are only limited per client. */
-  protected accountKey(request: AuthRequest): string | undefined {
+  /**
+   * The verified caller's user id for `account: 'user'` policies; otherwise the email of the body,
+   * trimmed, in Unicode NFC and lower-cased, then cut to the longest valid email, so no padding or
+   * case escapes the count. No email (or not a string): only limited per client.
+   */
+  protected accountKey(request: AuthRequest, policy: RateLimitPolicy): string | undefined {
+    if (policy.account === 'user') {
+      const user = (request as Partial<AuthenticatedRequest>).user;
+      // A guard ordering bug, not bad input: fail loudly rather than silently skip the per-account count.
+      if (!user) throw new Error(`@RateLimit('${policy.name}') counts per user but ran before authentication: put it above @Authenticated()`);
+      return user.userId;
+    }
     const email = (request.body as { email?: unknown } | undefined)?.email;
-    return typeof email === 'string' && email.length <= 254 ? email.trim().toLowerCase() : undefined;
+    return typeof email === 'string' ? email.trim().normalize('NFC').toLowerCase().slice(0, MAX_EMAIL_LENGTH) : undefined;
   }
 
   private async enforce(policy: RateLimitPolicy, request: AuthRequest): Promise<boolean> {
-    await this.count(`${policy.name}:client`, this.clientKey(request), policy.perClient);
-    const account = policy.perAccount ? this.accountKey(request) : undefined;
-    if (policy.perAccount && account !== undefined) await this.count(`${policy.name}:account`, account, policy.perAccount);
+    await this.count(policy, 'client', this.clientKey(request), policy.perClient, request);
+    const account = policy.perAccount ? this.accountKey(request, policy) : undefined;
+    if (policy.perAccount && account !== undefined) await this.count(policy, 'account', account, policy.perAccount, request);
     return true;
   }
 
-  private async count(name: string, key: string, window: RateWindow): Promise<void> {
+  private async count(policy: RateLimitPolicy, scope: 'client' | 'account', key: string, window: RateWindow, request: AuthRequest): Promise<void> {
+    const name = `${policy.name}:${scope}`;
     try {
       await this.limiter(name, window).consume(key);
     } catch (rejection) {
       // The limiter rejects with its state when over the limit, with an Error when its store failed.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // The account is never named: a throttled login may be for an email no account has.
+      if (policy === this.policies.login) this.events.emit({ type: AuthEventType.LoginThrottled, ...clientInfoOf(request), detail: { scope } });
       throw new AuthError(AuthErrorCode.RateLimited, { reason: name, retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) });
     }
   }

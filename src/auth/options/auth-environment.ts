@@ -60,6 +60,15 @@ export class AuthEnvironment {
 
   @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
   REVOCATION_MAX_STALENESS?: string;
+
+  @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
+  SESSION_RETENTION?: string;
+
+  @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
+  CLEANUP_INTERVAL?: string;
+
+  @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
+  AUDIT_RETENTION?: string;
 }
 
 /**

@@ -199,19 +199,53 @@ describe('resolveAuthSettings', () => {
       expect(rateLimit).toEqual({ enabled: true, policies: { ...RATE_LIMITS, login: custom } });
     });
 
+    it('keeps a replaced password policy counting per user unless it says otherwise', () => {
+      const password = { name: 'password', perClient: { max: 5, windowMs: 1000 }, perAccount: { max: 2, windowMs: 1000 } };
+      expect(resolveAuthSettings({ ...REQUIRED, rateLimit: { password } }).rateLimit.policies.password).toEqual({ ...password, account: 'user' });
+      const byEmail = resolveAuthSettings({ ...REQUIRED, rateLimit: { password: { ...password, account: 'email' } } });
+      expect(byEmail.rateLimit.policies.password.account).toBe('email');
+    });
+
     it.each<[string, unknown, string]>([
-      ['a string', 'on', 'rateLimit must be true, false or an object of policies (login, register, refresh)'],
-      ['null', null, 'rateLimit must be true, false or an object of policies (login, register, refresh)'],
-      ['an unknown route', { logout: custom }, 'rateLimit.logout is not a rate-limited route (login, register, refresh)'],
+      ['a string', 'on', 'rateLimit must be true, false or an object of policies (login, register, refresh, password)'],
+      ['null', null, 'rateLimit must be true, false or an object of policies (login, register, refresh, password)'],
+      ['an unknown route', { logout: custom }, 'rateLimit.logout is not a rate-limited route (login, register, refresh, password)'],
       ['a policy without perClient', { login: { name: 'login' } }, 'rateLimit.login needs perClient (and optionally perAccount) as { max, windowMs } with whole numbers of at least 1'],
       ['a zero max', { login: { ...custom, perClient: { max: 0, windowMs: 1000 } } }, 'rateLimit.login needs perClient'],
       ['a fractional window', { refresh: { ...custom, perClient: { max: 1, windowMs: 0.5 } } }, 'rateLimit.refresh needs perClient'],
       ['a bad perAccount', { register: { ...custom, perAccount: { max: 1 } } }, 'rateLimit.register needs perClient'],
       ['a policy that is not an object', { login: 5 }, 'rateLimit.login needs perClient'],
+      ['an unknown account key', { login: { ...custom, account: 'ip' } }, "rateLimit.login.account must be 'email' or 'user'"],
     ])('refuses %s', (_name, rateLimit, message) => {
       const problems = optionProblems({ rateLimit: rateLimit as AuthModuleOptions['rateLimit'] });
       expect(problems).toHaveLength(1);
       expect(problems[0].startsWith(message)).toBe(true);
+    });
+  });
+
+  describe('retention and clean-up', () => {
+    it('default to 7 days of ended sessions, a round every 10 minutes and 90 days of events', () => {
+      const settings = resolveAuthSettings(REQUIRED);
+      expect(settings.sessionRetention).toBe(7 * 86400);
+      expect(settings.cleanupInterval).toBe(10 * 60);
+      expect(settings.auditRetention).toBe(90 * 86400);
+    });
+
+    it('take seconds or text with a unit, and a session retention of 0', () => {
+      const settings = resolveAuthSettings({ ...REQUIRED, sessionRetention: '1d', cleanupInterval: 30, auditRetention: '365d' });
+      expect([settings.sessionRetention, settings.cleanupInterval, settings.auditRetention]).toEqual([86400, 30, 365 * 86400]);
+      expect(resolveAuthSettings({ ...REQUIRED, sessionRetention: 0 }).sessionRetention).toBe(0);
+      expect(resolveAuthSettings({ ...REQUIRED, cleanupInterval: '1s' }).cleanupInterval).toBe(1);
+    });
+
+    it('refuse a clean-up interval under 1 second, an audit retention of 0, and what is no duration, by option key', () => {
+      expect(optionProblems({ cleanupInterval: 0, auditRetention: '0', sessionRetention: '1 week' })).toEqual([
+        'sessionRetention must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)',
+        'cleanupInterval must be at least 1 second',
+        'auditRetention must be at least 1 second',
+      ]);
+      expect(optionProblems({ sessionRetention: -1 })).toEqual(['sessionRetention must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)']);
+      expect(optionProblems({ cleanupInterval: 1.5 })).toEqual(['cleanupInterval must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)']);
     });
   });
 
@@ -312,6 +346,23 @@ describe('authOptionsFromEnv', () => {
 
   it('splits CORS_ORIGINS on commas, trimmed, without empty entries', () => {
     expect(authOptionsFromEnv({ CORS_ORIGINS: ' https://a.example ,https://b.example, ,' }).allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('maps SESSION_RETENTION, CLEANUP_INTERVAL and AUDIT_RETENTION, which resolve to seconds', () => {
+    const options = authOptionsFromEnv({ ...PRODUCTION, SESSION_RETENTION: '2d', CLEANUP_INTERVAL: '90', AUDIT_RETENTION: '30d' });
+    expect(options).toMatchObject({ sessionRetention: '2d', cleanupInterval: '90', auditRetention: '30d' });
+    const settings = resolveAuthSettings(options);
+    expect([settings.sessionRetention, settings.cleanupInterval, settings.auditRetention]).toEqual([2 * 86400, 90, 30 * 86400]);
+    expect(authOptionsFromEnv({})).not.toHaveProperty('sessionRetention');
+  });
+
+  it('names bad retention and interval variables', () => {
+    expect(envProblems({ CLEANUP_INTERVAL: '0' })).toEqual(['CLEANUP_INTERVAL must be at least 1 second']);
+    expect(envProblems({ AUDIT_RETENTION: '0d' })).toEqual(['AUDIT_RETENTION must be at least 1 second']);
+    expect(envProblems({ SESSION_RETENTION: 'forever', CLEANUP_INTERVAL: '10 m' })).toEqual([
+      'SESSION_RETENTION must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)',
+      'CLEANUP_INTERVAL must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)',
+    ]);
   });
 
   it('turns RATE_LIMIT=off into rateLimit false', () => {

@@ -31,6 +31,12 @@ export class AuthSettings {
   readonly sessionsPerUserMax: number;
   /** Seconds. */
   readonly revocationMaxStaleness: number;
+  /** Seconds an ended session's row is kept before the clean-up deletes it (a revoked one at least accessTokenTtl + clockSkew). */
+  readonly sessionRetention: number;
+  /** Seconds between clean-up rounds. */
+  readonly cleanupInterval: number;
+  /** Seconds security events are kept. */
+  readonly auditRetention: number;
   readonly extraClaims: ((user: StoredUser) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined;
 
   constructor(values: AuthSettings) {
@@ -62,6 +68,9 @@ const VARIABLE: Record<keyof AuthModuleOptions, string> = {
   rateLimit: 'RATE_LIMIT',
   sessionsPerUserMax: 'SESSIONS_PER_USER_MAX',
   revocationMaxStaleness: 'REVOCATION_MAX_STALENESS',
+  sessionRetention: 'SESSION_RETENTION',
+  cleanupInterval: 'CLEANUP_INTERVAL',
+  auditRetention: 'AUDIT_RETENTION',
   extraClaims: 'extraClaims',
 };
 
@@ -113,6 +122,9 @@ export function checkAuthOptions(options: AuthModuleOptions, check: SettingsChec
     clockSkew: seconds('jwtClockSkew', 5, 0, MAX_CLOCK_SKEW),
   };
   const revocationMaxStaleness = seconds('revocationMaxStaleness', 5, 1);
+  const sessionRetention = seconds('sessionRetention', 7 * 86400, 0);
+  const cleanupInterval = seconds('cleanupInterval', 10 * 60, 1);
+  const auditRetention = seconds('auditRetention', 90 * 86400, 1);
 
   const secret = (key: 'jwtSecret' | 'refreshTokenSecret', required: boolean): void => {
     const value = options[key];
@@ -152,6 +164,9 @@ export function checkAuthOptions(options: AuthModuleOptions, check: SettingsChec
     rateLimit,
     sessionsPerUserMax,
     revocationMaxStaleness,
+    sessionRetention,
+    cleanupInterval,
+    auditRetention,
     extraClaims: options.extraClaims,
   };
 }
@@ -167,17 +182,24 @@ export function checkExtraClaims(claims: unknown): Record<string, unknown> {
 
 function rateLimitOf(value: AuthModuleOptions['rateLimit'], label: string, problems: string[]): AuthSettings['rateLimit'] {
   if (value === undefined || typeof value === 'boolean') return { enabled: value ?? true, policies: RATE_LIMITS };
+  const routes = Object.keys(RATE_LIMITS).join(', ');
   if (typeof value !== 'object' || value === null) {
-    problems.push(`${label} must be true, false or an object of policies (login, register, refresh)`);
+    problems.push(`${label} must be true, false or an object of policies (${routes})`);
     return { enabled: true, policies: RATE_LIMITS };
   }
+  // A replaced policy keeps its route's account key unless it names one: password counts per user.
+  const policies: Record<string, RateLimitPolicy> = { ...RATE_LIMITS };
   for (const [route, policy] of Object.entries(value)) {
-    if (!(route in RATE_LIMITS)) problems.push(`${label}.${route} is not a rate-limited route (login, register, refresh)`);
+    if (!(route in RATE_LIMITS)) problems.push(`${label}.${route} is not a rate-limited route (${routes})`);
     else if (!isWindow(policy?.perClient) || (policy.perAccount !== undefined && !isWindow(policy.perAccount))) {
       problems.push(`${label}.${route} needs perClient (and optionally perAccount) as { max, windowMs } with whole numbers of at least 1`);
+    } else if (policy.account !== undefined && policy.account !== 'email' && policy.account !== 'user') {
+      problems.push(`${label}.${route}.account must be 'email' or 'user'`);
+    } else {
+      policies[route] = { account: (RATE_LIMITS[route as keyof typeof RATE_LIMITS] as RateLimitPolicy).account, ...policy };
     }
   }
-  return { enabled: true, policies: { ...RATE_LIMITS, ...value } };
+  return { enabled: true, policies: policies as AuthSettings['rateLimit']['policies'] };
 }
 
 function isWindow(window: unknown): boolean {

@@ -30,9 +30,9 @@ const revokeWhere = (where: string) => `
   WITH revoked AS (
     UPDATE auth_sessions SET revoked_at = clock_timestamp(), revoked_reason = $1
     WHERE revoked_at IS NULL AND ${where}
-    RETURNING id, revoked_at
+    RETURNING id, user_id, revoked_at, revoked_reason
   )
-  SELECT id, revoked_at, pg_notify('${REVOCATION_CHANNEL}', id::text) FROM revoked`;
+  SELECT id, user_id, revoked_at, revoked_reason, pg_notify('${REVOCATION_CHANNEL}', id::text) FROM revoked`;
 
 // A family keeps the times of its rotations that are still within the reuse grace (and the latest),
 // newest first: a token whose rotation time is no longer kept was rotated outside the grace. The cap
@@ -183,9 +183,9 @@ export class PostgresSessionStore extends SessionStore {
 
   async revokedSince(since: Date): Promise<Revocation[]> {
     const rows = (await this.dataSource.query(
-      'SELECT id, revoked_at FROM auth_sessions WHERE revoked_at >= $1 ORDER BY revoked_at',
+      'SELECT id, user_id, revoked_at, revoked_reason FROM auth_sessions WHERE revoked_at >= $1 ORDER BY revoked_at',
       [since],
-    )) as { id: string; revoked_at: Date }[];
+    )) as RevocationRow[];
     return rows.map(toRevocation);
   }
 
@@ -201,7 +201,7 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   private async revokeWith(manager: EntityManager, where: string, parameters: unknown[]): Promise<Revocation[]> {
-    const rows = (await manager.query(revokeWhere(where), parameters)) as { id: string; revoked_at: Date }[];
+    const rows = (await manager.query(revokeWhere(where), parameters)) as RevocationRow[];
     return rows.map(toRevocation);
   }
 }
@@ -219,6 +219,13 @@ function toRecord(row: SessionRow): SessionRecord {
   };
 }
 
-function toRevocation(row: { id: string; revoked_at: Date }): Revocation {
-  return { sessionId: row.id, revokedAt: row.revoked_at };
+interface RevocationRow {
+  id: string;
+  user_id: string;
+  revoked_at: Date;
+  revoked_reason: string;
+}
+
+function toRevocation(row: RevocationRow): Revocation {
+  return { sessionId: row.id, userId: row.user_id, revokedAt: row.revoked_at, reason: row.revoked_reason };
 }

@@ -29,7 +29,9 @@ export interface NewSession {
 /** A session that has just been revoked, with the database's time of revocation. */
 export interface Revocation {
   sessionId: string;
+  userId: string;
   revokedAt: Date;
+  reason: string;
 }
 
 export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse' | 'session_limit';

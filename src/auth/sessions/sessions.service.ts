@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { AuthEventType } from '../events/auth-event.js';
+import { AuthEvents } from '../events/auth-events.js';
 import { AuthError } from '../errors/auth-error.js';
 import { AuthSettings, checkExtraClaims, type TokenSettings } from '../options/auth-settings.js';
 import { type StoredUser, UserStore } from '../users/user-store.js';
@@ -43,6 +45,7 @@ export class SessionsService {
     private readonly accessTokens: AccessTokenService,
     private readonly revokedSessions: RevokedSessions,
     private readonly users: UserStore,
+    private readonly events: AuthEvents,
     settings: AuthSettings,
   ) {
     this.config = settings.tokens;
@@ -70,17 +73,17 @@ export class SessionsService {
       async () => (await this.users.findById(user.id))?.passwordHash === verifiedHash,
     );
     if (!created) return undefined;
-    this.remember(created.evicted);
+    this.remember(created.evicted, client);
     return this.issue(created.session, user.roles, extraClaims);
   }
 
   /** Revokes every other session of the user and stores the new hash, with no login slipping between. */
-  async changeCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<void> {
-    this.remember(await this.store.replaceCredentials(userId, keepSessionId, storeNewHash));
+  async changeCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>, client?: ClientInfo): Promise<void> {
+    this.remember(await this.store.replaceCredentials(userId, keepSessionId, storeNewHash), client);
   }
 
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
-  async refresh(refreshToken: string): Promise<IssuedTokens> {
+  async refresh(refreshToken: string, client?: ClientInfo): Promise<IssuedTokens> {
     const token = this.codec.parse(refreshToken);
     if (!token) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed or forged' });
     const outcome = await this.store.refresh(token.sessionId, token.generation, this.policy);
@@ -92,7 +95,14 @@ export class SessionsService {
       case 'revoked':
         throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
       case 'reused':
-        if (outcome.revocation) this.remember([outcome.revocation]);
+        this.events.emit({
+          type: AuthEventType.RefreshReuseDetected,
+          userId: outcome.revocation?.userId,
+          sessionId: token.sessionId,
+          ...client,
+          detail: { generation: token.generation },
+        });
+        if (outcome.revocation) this.remember([outcome.revocation], client);
         throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
     const user = await this.users.findById(outcome.session.userId);
@@ -109,20 +119,20 @@ export class SessionsService {
   }
 
   /** Ends a session; already-ended sessions are left as they are. */
-  async end(sessionId: string, reason: RevocationReason): Promise<void> {
-    this.remember(await this.store.revoke(sessionId, reason));
+  async end(sessionId: string, reason: RevocationReason, client?: ClientInfo): Promise<void> {
+    this.remember(await this.store.revoke(sessionId, reason), client);
   }
 
   /** Ends one of the user's own sessions; session_not_found when it is not one of their live ones. */
-  async endOwn(userId: string, sessionId: string): Promise<void> {
+  async endOwn(userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
     const revoked = UUID.test(sessionId) ? await this.store.revoke(sessionId, 'deleted', userId) : [];
     if (!revoked.length) throw new AuthError(AuthErrorCode.SessionNotFound);
-    this.remember(revoked);
+    this.remember(revoked, client);
   }
 
   /** Ends every session of the user but `keepSessionId`. */
-  async endAll(userId: string, reason: RevocationReason, keepSessionId?: string): Promise<void> {
-    this.remember(await this.store.revokeAllOfUser(userId, reason, keepSessionId));
+  async endAll(userId: string, reason: RevocationReason, keepSessionId?: string, client?: ClientInfo): Promise<void> {
+    this.remember(await this.store.revokeAllOfUser(userId, reason, keepSessionId), client);
   }
 
   listLive(userId: string): Promise<SessionRecord[]> {
@@ -146,8 +156,14 @@ export class SessionsService {
     };
   }
 
-  /** Access tokens of revoked sessions are refused from now on, on this instance without waiting for the feed. */
-  private remember(revocations: Revocation[]): void {
-    for (const { sessionId, revokedAt } of revocations) this.revokedSessions.add([sessionId], revokedAt.getTime());
+  /**
+   * Access tokens of revoked sessions are refused from now on, on this instance without waiting for
+   * the feed; each revocation is a security event.
+   */
+  private remember(revocations: Revocation[], client?: ClientInfo): void {
+    for (const { sessionId, userId, revokedAt, reason } of revocations) {
+      this.revokedSessions.add([sessionId], revokedAt.getTime());
+      this.events.emit({ type: AuthEventType.SessionRevoked, userId, sessionId, ...client, at: revokedAt, detail: { reason } });
+    }
   }
 }
