@@ -36,11 +36,15 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
   // Read by Node when the server starts listening, on either adapter.
   Object.assign(app.getHttpServer() as Server, SERVER_TIMEOUTS);
   const routes = routesOf(app);
-  app.enableCors({
-    origin: configuration.http.corsOrigins,
-    credentials: true,
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
-  });
+  // With no other origin allowed there is nothing for CORS to answer (same-origin calls need none of it),
+  // so no route pays for its request hook and its Vary/Allow-Credentials headers.
+  if (configuration.http.corsOrigins.length) {
+    app.enableCors({
+      origin: configuration.http.corsOrigins,
+      credentials: true,
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+    });
+  }
   // Everything, not only the auth module's routes, answers in the contract's error shape (and 405 where due).
   app.useGlobalFilters(new MethodNotAllowedFilter(app.get(HttpAdapterHost), routes));
   setUpSwagger(app);
@@ -50,9 +54,13 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
 type AppOptions = { logger: PinoLoggerService; bodyParser: false; abortOnError: false };
 
 async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration, logger: Logger) {
+  const logRequests = logger.isLevelEnabled('debug');
   const adapter = new FastifyAdapter({
-    // Fastify logs every request at info; only at debug and below are they worth their cost.
-    loggerInstance: logger.child({}, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' }),
+    // Fastify logs every request at info; only at debug and below are they worth their cost. Above
+    // that, no request pays for a child logger of its own either: Fastify's rare warnings and errors
+    // about a request then come without its (Fastify-internal) request id.
+    loggerInstance: logger.child({}, { level: logRequests ? logger.level : 'warn' }),
+    childLoggerFactory: logRequests ? undefined : <T>(parent: T) => parent,
     bodyLimit: BODY_LIMIT,
     trustProxy: configuration.http.trustProxy,
     routerOptions: { maxParamLength: 200 },

@@ -43,7 +43,8 @@ describe('the service process', () => {
       const port = await freePort();
       const service = startService({ PORT: String(port), WEB_CONCURRENCY: workers, DB_MIGRATE_ON_START: 'false' });
       let status = 0;
-      for (let attempt = 0; attempt < 150 && status !== 200; attempt++) {
+      // Up to 40 s: two workers starting on a loaded 2-core machine can take a while to listen.
+      for (let attempt = 0; attempt < 400 && status !== 200; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         status = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.status, () => 0);
       }
@@ -54,5 +55,6 @@ describe('the service process', () => {
       expect(await service.exited).toBe(0);
       await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     },
+    60_000,
   );
 });

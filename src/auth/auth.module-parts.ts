@@ -34,6 +34,7 @@ import { RefreshTokenStrategy } from './strategies/refresh-token.strategy.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { JwksController } from './tokens/jwks.controller.js';
 import { SigningKeys } from './tokens/signing-keys.js';
+import { VerifiedTokenCache } from './tokens/verified-token-cache.js';
 import { PostgresUserStore } from './users/postgres-user-store.js';
 import { UserStore } from './users/user-store.js';
 import { UsersController } from './users/users.controller.js';
@@ -65,6 +66,11 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       { provide: RateLimitStorage, useClass: extras.rateLimitStorage ?? MemoryRateLimitStorage },
       { provide: SessionStore, useClass: PostgresSessionStore },
       AccessTokenService,
+      {
+        provide: VerifiedTokenCache,
+        inject: [AuthSettings],
+        useFactory: (settings: AuthSettings) => new VerifiedTokenCache(settings.accessTokenCacheSize, settings.tokens.clockSkew),
+      },
       RevokedSessions,
       RevocationFeed,
       RefreshTokenCodec,
@@ -87,7 +93,19 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       { provide: APP_FILTER, useClass: AuthErrorFilter },
       ...(extras.globalGuard === false ? [] : [GlobalAuthGuard, { provide: APP_GUARD, useExisting: GlobalAuthGuard }]),
     ],
-    // What a host's own injectables may need: the guards (and what they inject), and the ports.
-    exports: [JwtAuthGuard, RolesGuard, RateLimitGuard, AuthSettings, RateLimitStorage, UserStore, PasswordHasher, AuthEvents],
+    // What a host's own injectables may need: the guards (and what they inject: a host's JwtAuthGuard
+    // subclass asks for the verified-token cache and the revocation memory), and the ports.
+    exports: [
+      JwtAuthGuard,
+      RolesGuard,
+      RateLimitGuard,
+      AuthSettings,
+      VerifiedTokenCache,
+      RevokedSessions,
+      RateLimitStorage,
+      UserStore,
+      PasswordHasher,
+      AuthEvents,
+    ],
   };
 }

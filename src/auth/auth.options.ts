@@ -68,6 +68,23 @@ export interface AuthModuleOptions {
   /** How long security events are kept in `auth_events` (`AUDIT_RETENTION`). Default `90d`. */
   auditRetention?: Duration;
   /**
+   * How many verified access tokens the guard remembers (by their exact text, until their `exp` plus
+   * clock skew), so a token seen again skips the signature check; revocation, expiry and roles are
+   * still checked on every request. `0` turns it off (`ACCESS_TOKEN_CACHE_SIZE`). Default `10000`.
+   */
+  accessTokenCacheSize?: number;
+  /**
+   * Password hashes and checks (login, register, password change) run at once, at most; keep it below
+   * the core count so requests that need no hashing keep a core (`PASSWORD_HASH_CONCURRENCY`).
+   * Default: the cores less one, at least 1.
+   */
+  passwordHashConcurrency?: number;
+  /**
+   * How many more may wait for one of those; past that, `503 service_unavailable` with `Retry-After: 1`
+   * (`PASSWORD_HASH_QUEUE`). Default `32`.
+   */
+  passwordHashQueue?: number;
+  /**
    * Claims added to every access token at the top level, and so onto the principal. Registered and
    * reserved claim names (`sub`, `sid`, `roles`, `exp`, …) are refused.
    */
@@ -104,8 +121,8 @@ export interface AuthModuleExtras {
  * The options of the HTTP contract's variables: `ACCESS_TOKEN_TTL`, `JWT_*`, `REFRESH_*`,
  * `COOKIE_SECURE` (default on when `NODE_ENV=production`), `CORS_ORIGINS`, `RATE_LIMIT`,
  * `SESSIONS_PER_USER_MAX`, `REVOCATION_MAX_STALENESS`, `SESSION_RETENTION`, `CLEANUP_INTERVAL`,
- * `AUDIT_RETENTION`. Throws a `ConfigurationError` naming every
- * bad variable. Reads nothing else and writes nothing.
+ * `AUDIT_RETENTION`, `ACCESS_TOKEN_CACHE_SIZE`, `PASSWORD_HASH_CONCURRENCY`, `PASSWORD_HASH_QUEUE`.
+ * Throws a `ConfigurationError` naming every bad variable. Reads nothing else and writes nothing.
  */
 export function authOptionsFromEnv(env: Record<string, string | undefined> = process.env): AuthModuleOptions {
   const { env: vars, problems } = validateAuthEnvironment(env);
@@ -129,6 +146,9 @@ export function authOptionsFromEnv(env: Record<string, string | undefined> = pro
     sessionRetention: vars.SESSION_RETENTION,
     cleanupInterval: vars.CLEANUP_INTERVAL,
     auditRetention: vars.AUDIT_RETENTION,
+    accessTokenCacheSize: vars.ACCESS_TOKEN_CACHE_SIZE,
+    passwordHashConcurrency: vars.PASSWORD_HASH_CONCURRENCY,
+    passwordHashQueue: vars.PASSWORD_HASH_QUEUE,
   };
   for (const key of Object.keys(options) as (keyof AuthModuleOptions)[]) if (options[key] === undefined) delete options[key];
   // The rules between values (lifetimes, keys), named by their variables. Outside production the

@@ -69,6 +69,16 @@ export class AuthEnvironment {
 
   @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
   AUDIT_RETENTION?: string;
+
+  // Their bounds are checked with the options (the same messages as for the options).
+  @IsOptional() @Type(() => Number) @IsInt()
+  ACCESS_TOKEN_CACHE_SIZE?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt()
+  PASSWORD_HASH_CONCURRENCY?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt()
+  PASSWORD_HASH_QUEUE?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { authOptionsFromEnv, type AuthModuleOptions } from '../auth.options.js';
 import { RATE_LIMITS } from '../guards/rate-limit.policies.js';
 import { generatePrivateJwk } from '../tokens/signing-keys.js';
@@ -249,6 +250,30 @@ describe('resolveAuthSettings', () => {
     });
   });
 
+  describe('accessTokenCacheSize and password hashing', () => {
+    it('default to 10000 cached tokens, one core fewer hashes than there are cores (at least 1), and a queue of 32', () => {
+      const settings = resolveAuthSettings(REQUIRED);
+      expect(settings.accessTokenCacheSize).toBe(10_000);
+      expect(settings.passwordHashing).toEqual({ concurrency: Math.max(1, availableParallelism() - 1), queue: 32 });
+    });
+
+    it('take whole numbers, a cache of 0 (off) and a queue of 0', () => {
+      const settings = resolveAuthSettings({ ...REQUIRED, accessTokenCacheSize: 0, passwordHashConcurrency: 3, passwordHashQueue: 0 });
+      expect(settings.accessTokenCacheSize).toBe(0);
+      expect(settings.passwordHashing).toEqual({ concurrency: 3, queue: 0 });
+    });
+
+    it('refuse what is not a whole number in range, by option key', () => {
+      expect(optionProblems({ accessTokenCacheSize: -1, passwordHashConcurrency: 0, passwordHashQueue: 1.5 })).toEqual([
+        'accessTokenCacheSize must be a whole number from 0 to 1000000',
+        'passwordHashConcurrency must be a whole number from 1 to 1024',
+        'passwordHashQueue must be a whole number from 0 to 100000',
+      ]);
+      expect(optionProblems({ accessTokenCacheSize: '10' as unknown as number })).toEqual(['accessTokenCacheSize must be a whole number from 0 to 1000000']);
+      expect(optionProblems({ accessTokenCacheSize: 2_000_000 })).toEqual(['accessTokenCacheSize must be a whole number from 0 to 1000000']);
+    });
+  });
+
   it('refuses options that are not an object', () => {
     expect(problemsOf(() => resolveAuthSettings(undefined as unknown as AuthModuleOptions))).toEqual(['the auth module options must be an object']);
   });
@@ -362,6 +387,20 @@ describe('authOptionsFromEnv', () => {
     expect(envProblems({ SESSION_RETENTION: 'forever', CLEANUP_INTERVAL: '10 m' })).toEqual([
       'SESSION_RETENTION must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)',
       'CLEANUP_INTERVAL must be seconds (900) or a number with a unit suffix s, m, h or d (15m, 30d)',
+    ]);
+  });
+
+  it('maps ACCESS_TOKEN_CACHE_SIZE, PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_QUEUE, and names bad ones', () => {
+    const options = authOptionsFromEnv({ ...PRODUCTION, ACCESS_TOKEN_CACHE_SIZE: '0', PASSWORD_HASH_CONCURRENCY: '2', PASSWORD_HASH_QUEUE: '8' });
+    expect(options).toMatchObject({ accessTokenCacheSize: 0, passwordHashConcurrency: 2, passwordHashQueue: 8 });
+    const settings = resolveAuthSettings(options);
+    expect(settings.accessTokenCacheSize).toBe(0);
+    expect(settings.passwordHashing).toEqual({ concurrency: 2, queue: 8 });
+    expect(authOptionsFromEnv({})).not.toHaveProperty('accessTokenCacheSize');
+    expect(envProblems({ ACCESS_TOKEN_CACHE_SIZE: 'lots' }).join()).toMatch(/^ACCESS_TOKEN_CACHE_SIZE /);
+    expect(envProblems({ PASSWORD_HASH_CONCURRENCY: '0', PASSWORD_HASH_QUEUE: '-1' })).toEqual([
+      'PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 1024',
+      'PASSWORD_HASH_QUEUE must be a whole number from 0 to 100000',
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { AuthModuleOptions, JwtAlgorithm } from '../auth.options.js';
 import { RATE_LIMITS, type RateLimitPolicy } from '../guards/rate-limit.policies.js';
 import { loadSigningKeys, type SigningKeys } from '../tokens/signing-keys.js';
@@ -15,6 +16,16 @@ export interface TokenSettings {
   issuer: string;
   audience: string;
   clockSkew: number;
+}
+
+export interface PasswordHashingSettings {
+  concurrency: number;
+  queue: number;
+}
+
+/** Password hashing leaves one core to the event loop (and everything else), where there is more than one. */
+export function defaultPasswordHashing(): PasswordHashingSettings {
+  return { concurrency: Math.max(1, availableParallelism() - 1), queue: 32 };
 }
 
 /**
@@ -37,6 +48,10 @@ export class AuthSettings {
   readonly cleanupInterval: number;
   /** Seconds security events are kept. */
   readonly auditRetention: number;
+  /** Verified access tokens the guard remembers; 0: none. */
+  readonly accessTokenCacheSize: number;
+  /** Password hashes and checks at once, and how many more may wait before 503. */
+  readonly passwordHashing: PasswordHashingSettings;
   readonly extraClaims: ((user: StoredUser) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined;
 
   constructor(values: AuthSettings) {
@@ -71,12 +86,20 @@ const VARIABLE: Record<keyof AuthModuleOptions, string> = {
   sessionRetention: 'SESSION_RETENTION',
   cleanupInterval: 'CLEANUP_INTERVAL',
   auditRetention: 'AUDIT_RETENTION',
+  accessTokenCacheSize: 'ACCESS_TOKEN_CACHE_SIZE',
+  passwordHashConcurrency: 'PASSWORD_HASH_CONCURRENCY',
+  passwordHashQueue: 'PASSWORD_HASH_QUEUE',
   extraClaims: 'extraClaims',
 };
 
 const ALGORITHMS: readonly JwtAlgorithm[] = ['ES256', 'RS256', 'HS256'];
 const MAX_CLOCK_SKEW = 30;
 const MIN_SECRET_BYTES = 32;
+const DEFAULT_ACCESS_TOKEN_CACHE_SIZE = 10_000;
+// Beyond these a value is a typo more likely than a plan (a million cached tokens is around a gigabyte).
+const MAX_ACCESS_TOKEN_CACHE_SIZE = 1_000_000;
+const MAX_PASSWORD_HASH_CONCURRENCY = 1024;
+const MAX_PASSWORD_HASH_QUEUE = 100_000;
 // Claims the package sets or that RFC 7519 and RFC 9068 reserve, and the principal's own fields.
 const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'roles', 'typ', 'cnf', 'client_id', 'scope']);
 const PRINCIPAL_FIELDS = new Set(['userId', 'sessionId', 'issuedAt', 'expiresAt']);
@@ -140,6 +163,19 @@ export function checkAuthOptions(options: AuthModuleOptions, check: SettingsChec
     problems.push(`${name('jwtPrivateKeys')} is required for ${algorithm} (a private JWK Set: {"keys": [...]})`);
   }
 
+  const count = (key: 'accessTokenCacheSize' | 'passwordHashConcurrency' | 'passwordHashQueue', fallback: number, min: number, max: number): number => {
+    const value = options[key] ?? fallback;
+    if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+    problems.push(`${name(key)} must be a whole number from ${min} to ${max}`);
+    return fallback;
+  };
+  const hashingDefaults = defaultPasswordHashing();
+  const accessTokenCacheSize = count('accessTokenCacheSize', DEFAULT_ACCESS_TOKEN_CACHE_SIZE, 0, MAX_ACCESS_TOKEN_CACHE_SIZE);
+  const passwordHashing: PasswordHashingSettings = {
+    concurrency: count('passwordHashConcurrency', hashingDefaults.concurrency, 1, MAX_PASSWORD_HASH_CONCURRENCY),
+    queue: count('passwordHashQueue', hashingDefaults.queue, 0, MAX_PASSWORD_HASH_QUEUE),
+  };
+
   const sessionsPerUserMax = options.sessionsPerUserMax ?? 100;
   if (!Number.isSafeInteger(sessionsPerUserMax) || sessionsPerUserMax < 1) problems.push(`${name('sessionsPerUserMax')} must be a whole number of at least 1`);
   const allowedOrigins = options.allowedOrigins ?? [];
@@ -167,6 +203,8 @@ export function checkAuthOptions(options: AuthModuleOptions, check: SettingsChec
     sessionRetention,
     cleanupInterval,
     auditRetention,
+    accessTokenCacheSize,
+    passwordHashing,
     extraClaims: options.extraClaims,
   };
 }

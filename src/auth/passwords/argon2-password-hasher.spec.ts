@@ -1,4 +1,6 @@
 import { hash } from '@node-rs/argon2';
+import { AuthErrorCode } from '../errors/auth-error-code.js';
+import { resolveAuthSettings } from '../options/auth-settings.js';
 import { Argon2PasswordHasher } from './argon2-password-hasher.js';
 import { PasswordHasher } from './password-hasher.js';
 
@@ -84,6 +86,31 @@ describe('Argon2PasswordHasher', () => {
       expect(hasher.needsRehash(BCRYPT)).toBe(true);
       expect(hasher.needsRehash('')).toBe(true);
       expect(hasher.needsRehash('not-a-hash')).toBe(true);
+    });
+  });
+
+  describe('bounded concurrency', () => {
+    const settings = (passwordHashConcurrency: number, passwordHashQueue: number) =>
+      resolveAuthSettings({ refreshTokenSecret: 'r'.repeat(32), jwtAlgorithm: 'HS256', jwtSecret: 's'.repeat(32), passwordHashConcurrency, passwordHashQueue });
+
+    it('runs at most passwordHashConcurrency hashes and checks at once, queues passwordHashQueue, refuses the rest with 503', async () => {
+      const limited = new Argon2PasswordHasher(settings(1, 1));
+      await limited.onModuleInit();
+      const outcomes = await Promise.allSettled([
+        limited.verify(own, PASSWORD),
+        limited.verify(undefined, PASSWORD), // an unknown account waits in the same queue
+        limited.hash(PASSWORD),
+        limited.verify(undefined, PASSWORD),
+      ]);
+      expect(outcomes.slice(0, 2)).toEqual([
+        { status: 'fulfilled', value: true },
+        { status: 'fulfilled', value: false },
+      ]);
+      for (const outcome of outcomes.slice(2)) {
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { code: AuthErrorCode.ServiceUnavailable, options: { retryAfter: 1 } } });
+      }
+      // Once the burst is over, it hashes again.
+      expect(await limited.verify(own, PASSWORD)).toBe(true);
     });
   });
 });
