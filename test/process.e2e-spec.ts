@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
+import { freePort } from './support/service-process.js';
 
 /** The compiled service as a real process (`npm test` builds it first). */
 function startService(env: Record<string, string>) {
@@ -21,13 +21,6 @@ function startService(env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 describe('the service process', () => {
   it('refuses to start on a bad value, naming the variable, without a stack trace', async () => {

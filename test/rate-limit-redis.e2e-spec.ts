@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp } from './support/test-app.js';
 import { uniqueEmail } from './support/users.js';
+import { freePort } from './support/service-process.js';
 
 // .ci/run starts a Redis and sets this; in CI its absence is a failure, elsewhere these tests are skipped.
 const REDIS_URL = process.env.TEST_REDIS_URL;
@@ -16,13 +16,6 @@ const describeWithRedis = REDIS_URL ? describe : describe.skip;
 // per-address counters start at zero in a Redis that other runs share, with no TRUST_PROXY needed.
 const freshLoopback = () => `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 /** A wrong-password login on a connection of its own, so the cluster hands each to the next worker. */
 function failedLogin(port: number, localAddress: string): Promise<number> {
