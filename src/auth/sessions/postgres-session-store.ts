@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import { isDatabaseUnavailable } from '../errors/database-unavailable.js';
+import { PostgresUserStore, toStoredUser, USER_COLUMNS, type UserRow } from '../users/postgres-user-store.js';
+import { type StoredUser, UserStore } from '../users/user-store.js';
 import { decideRefresh, type RefreshPolicy } from './refresh-decision.js';
 import { REVOCATION_CHANNEL } from './revocation-channel.js';
 import {
@@ -43,7 +47,7 @@ const ROTATIONS_KEPT = 64;
 const USER_LOCK = `hashtextextended('auth_sessions:' || $1, 0)`;
 
 // Rotates the family when the token presented is its current one and it is live: one statement.
-const ROTATE = `
+const ROTATION = `
   WITH rotated AS (
     UPDATE auth_sessions s
     SET generation = s.generation + 1, last_used_at = c.now,
@@ -54,8 +58,25 @@ const ROTATE = `
     WHERE s.id = $1 AND s.generation = $2 AND s.revoked_at IS NULL
       AND s.expires_at > c.now AND s.last_used_at > c.now - make_interval(secs => $3)
     RETURNING ${SESSION_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
-  )
-  SELECT * FROM rotated`;
+  )`;
+const ROTATE = `${ROTATION} SELECT * FROM rotated`;
+
+// The same, reading the session's user from the package's own users table in the same statement
+// (the CASE keeps a user id that is not a uuid from failing the cast: it finds no user).
+const USER_FIELDS = USER_COLUMNS.split(', ');
+const ROTATE_READING_USER = `${ROTATION}
+  SELECT rotated.*, ${USER_FIELDS.map((column) => `u.${column} AS user_${column}`).join(', ')}
+  FROM rotated LEFT JOIN auth_users u
+    ON u.id = CASE WHEN rotated.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN rotated.user_id::uuid END`;
+
+// The refresh fast path, as statements prepared once per pooled connection (parsed and planned once).
+const PREPARED_ROTATE = { name: 'auth_rotate', text: ROTATE };
+const PREPARED_ROTATE_READING_USER = { name: 'auth_rotate_reading_user', text: ROTATE_READING_USER };
+
+/** What TypeORM's Postgres driver offers beyond its Driver interface: a client of its pool. */
+interface PostgresPool {
+  obtainMasterConnection(): Promise<[pg.PoolClient, (error?: Error) => void]>;
+}
 
 /**
  * SessionStore on Postgres. A rotation is one conditional UPDATE of the family's row; anything else
@@ -63,8 +84,17 @@ const ROTATE = `
  */
 @Injectable()
 export class PostgresSessionStore extends SessionStore {
-  constructor(private readonly dataSource: DataSource) {
+  private readonly readsUser: boolean;
+  private readonly rotateStatement: { name: string; text: string };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    users: UserStore,
+  ) {
     super();
+    // With the package's own users table, a refresh costs one round trip: rotation and user in one statement.
+    this.readsUser = users instanceof PostgresUserStore;
+    this.rotateStatement = this.readsUser ? PREPARED_ROTATE_READING_USER : PREPARED_ROTATE;
   }
 
   async create(
@@ -116,8 +146,16 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   async refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome> {
-    const [rotated] = (await this.dataSource.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as SessionRow[];
-    if (rotated) return { kind: 'rotated', session: toRecord(rotated) };
+    const [rotated] = await this.prepared<SessionRow & Partial<Record<`user_${string}`, unknown>>>(this.rotateStatement, [
+      sessionId,
+      generation,
+      policy.idleTtl,
+      policy.reuseGrace,
+    ]);
+    if (rotated) {
+      const session = toRecord(rotated);
+      return this.readsUser ? { kind: 'rotated', session, user: userOf(rotated) } : { kind: 'rotated', session };
+    }
 
     return this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
       // Concurrent refreshes of one family queue here, so each sees the outcome of the one before.
@@ -189,6 +227,25 @@ export class PostgresSessionStore extends SessionStore {
     return rows.map(toRevocation);
   }
 
+  /** Runs a prepared statement on a client of the DataSource's pool, past TypeORM's per-query runner. */
+  private async prepared<Row extends pg.QueryResultRow>(statement: { name: string; text: string }, values: unknown[]): Promise<Row[]> {
+    const [client, release] = await (this.dataSource.driver as unknown as PostgresPool).obtainMasterConnection();
+    // A connection that breaks mid-query emits 'error' on the client: heard here, and the client is
+    // handed back as broken so the pool drops it (what TypeORM's query runner does).
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
+    try {
+      return (await client.query<Row>({ ...statement, values })).rows;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) broken ??= error as Error;
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      release(broken);
+    }
+  }
+
   private async touch(manager: EntityManager, sessionId: string): Promise<SessionRecord> {
     const [row] = (await manager.query(
       `WITH touched AS (
@@ -217,6 +274,11 @@ function toRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ip: row.ip,
   };
+}
+
+function userOf(row: Partial<Record<`user_${string}`, unknown>>): StoredUser | null {
+  if (row.user_id === null || row.user_id === undefined) return null;
+  return toStoredUser(Object.fromEntries(USER_FIELDS.map((column) => [column, row[`user_${column}`]])) as unknown as UserRow);
 }
 
 interface RevocationRow {

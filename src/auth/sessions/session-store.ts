@@ -1,3 +1,4 @@
+import type { StoredUser } from '../users/user-store.js';
 import type { RefreshPolicy } from './refresh-decision.js';
 
 /** A session (refresh-token family) as stored. */
@@ -37,8 +38,11 @@ export interface Revocation {
 export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse' | 'session_limit';
 
 export type RefreshOutcome =
-  /** `session.generation` is the generation of the token to hand out. */
-  | { kind: 'rotated' | 'grace'; session: SessionRecord }
+  /**
+   * `session.generation` is the generation of the token to hand out. `user` is the session's user
+   * when the store read it in the same statement (null: no such user); absent, the caller asks the UserStore.
+   */
+  | { kind: 'rotated' | 'grace'; session: SessionRecord; user?: StoredUser | null }
   /** `revocation` is undefined when the family had already been revoked. */
   | { kind: 'reused'; revocation: Revocation | undefined }
   | { kind: 'revoked' | 'expired' | 'unknown' };

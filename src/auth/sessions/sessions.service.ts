@@ -105,7 +105,7 @@ export class SessionsService {
         if (outcome.revocation) this.remember([outcome.revocation], client);
         throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
-    const user = await this.users.findById(outcome.session.userId);
+    const user = 'user' in outcome ? outcome.user : await this.users.findById(outcome.session.userId);
     if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
     if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
     return this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
