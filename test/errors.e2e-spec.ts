@@ -150,6 +150,20 @@ describe('errors', () => {
         expectErrorBody(await app.request('POST', '/auth/logout', { body: { evil: 1 }, token: accessToken }), 400, 'validation_failed');
         expect((await app.request('GET', '/auth/claims', { token: accessToken })).status).toBe(200);
       });
+
+      it('POST /auth/refresh lists every problem of its body, and the token it was given still works', async () => {
+        const { refreshToken } = await registerAndLogin(app, 'refresh-body');
+        const extra = await app.request('POST', '/auth/refresh', { body: { refreshToken, evil: 1, other: 2 } });
+        expectErrorBody(extra, 400, 'validation_failed', [refreshToken]);
+        expect(extra.body.details).toEqual(['property evil should not exist', 'property other should not exist']);
+        const mistyped = await app.request('POST', '/auth/refresh', { body: { refreshToken: 42, evil: 1 } });
+        expectErrorBody(mistyped, 400, 'validation_failed');
+        expect(mistyped.body.details).toEqual(['property evil should not exist', 'refreshToken must be a string']);
+        const long = await app.request('POST', '/auth/refresh', { body: { refreshToken: 'A'.repeat(513) } });
+        expectErrorBody(long, 400, 'validation_failed');
+        expect(long.body.details).toEqual(['refreshToken must be shorter than or equal to 512 characters']);
+        expect((await app.request('POST', '/auth/refresh', { body: { refreshToken } })).status).toBe(200);
+      });
     });
 
     it('a refresh token that is far too long', async () => {

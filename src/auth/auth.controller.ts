@@ -75,7 +75,6 @@ export class AuthController {
   )
   @RateLimit('refresh')
   async refresh(
-    @Body() _body: RefreshTokenDto,
     @CurrentPrincipal() credential: RefreshTokenCredential,
     @Req() request: AuthRequest,
     @Res({ passthrough: true }) response: unknown,

@@ -1,10 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
+export const REFRESH_TOKEN_MAX_LENGTH = 512;
+
+/** The body of the routes taking a refresh token; checked by RefreshTokenStrategy, which runs first. */
 export class RefreshTokenDto {
   @ApiPropertyOptional({ description: 'The refresh token; may be sent in the refresh cookie instead' })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  @MaxLength(REFRESH_TOKEN_MAX_LENGTH)
   refreshToken?: string;
 }
