@@ -14,3 +14,6 @@ export const BEARER_SECURITY = 'bearer';
 export const AUTH_MODULE_OPTIONS = Symbol('AUTH_MODULE_OPTIONS');
 /** The name the OpenAPI document gives the refresh-cookie scheme. */
 export const REFRESH_COOKIE_SECURITY = 'refreshCookie';
+
+/** The role whose holders may use the administration routes (`/admin/...`). */
+export const ADMIN_ROLE = 'admin';

@@ -2,6 +2,8 @@ import type { DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { AdminController } from './admin/admin.controller.js';
+import { AdminService } from './admin/admin.service.js';
 import { AUTH_MODULE_OPTIONS } from './auth.constants.js';
 import { AuthController } from './auth.controller.js';
 import type { AuthModuleExtras } from './auth.options.js';
@@ -45,7 +47,7 @@ import { AuthValidationPipe } from './validation.pipe.js';
  * `@Roles()` resolve anywhere; the options arrive through AUTH_MODULE_OPTIONS and are checked once.
  */
 export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtras): DynamicModule {
-  const routes = { register: true, sessions: true, users: true, ...extras.routes };
+  const routes = { register: true, sessions: true, users: true, admin: true, ...extras.routes };
   return {
     ...definition,
     global: true,
@@ -56,6 +58,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       ...(routes.register ? [RegisterController] : []),
       ...(routes.sessions ? [SessionsController] : []),
       ...(routes.users ? [UsersController] : []),
+      ...(routes.admin ? [AdminController] : []),
     ],
     providers: [
       ...(definition.providers ?? []),
@@ -89,6 +92,8 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       AuditWriter,
       AuthEvents,
       CleanupService,
+      // Only with the routes: it demands the UserStore methods they need.
+      ...(routes.admin ? [AdminService] : []),
       // The package's own errors keep its shape on a host's routes too (the global guard's 401s).
       { provide: APP_FILTER, useClass: AuthErrorFilter },
       ...(extras.globalGuard === false ? [] : [GlobalAuthGuard, { provide: APP_GUARD, useExisting: GlobalAuthGuard }]),
@@ -106,6 +111,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       UserStore,
       PasswordHasher,
       AuthEvents,
+      ...(routes.admin ? [AdminService] : []),
     ],
   };
 }

@@ -99,7 +99,11 @@ export interface AuthRoutesOptions {
   sessions?: boolean;
   /** `GET /users/me`. Default `true`. */
   users?: boolean;
-  /** The administration routes of the HTTP contract; not part of this version yet, accepted for forward compatibility. */
+  /**
+   * `/admin/...`: managing users (list, roles, disable, enable) and their sessions, for the `admin`
+   * role. Needs a UserStore with `list`, `setRoles` and `setDisabled` (start-up fails naming the
+   * missing one). Default `true`.
+   */
   admin?: boolean;
 }
 

@@ -37,7 +37,8 @@ export class AuthService {
     if (user.disabledAt) throw this.loginFailed(user, client, 'account_disabled', AuthErrorCode.AccountDisabled);
     const verifiedHash = this.passwords.needsRehash(user.passwordHash) ? await this.rehash(user, password) : user.passwordHash;
     const tokens = await this.sessions.start(user, client, verifiedHash);
-    if (!tokens) throw this.loginFailed(user, client, 'password_changed');
+    if (tokens === 'account_disabled') throw this.loginFailed(user, client, tokens, AuthErrorCode.AccountDisabled);
+    if (tokens === 'password_changed') throw this.loginFailed(user, client, tokens);
     this.events.emit({ type: AuthEventType.LoginSucceeded, userId: user.id, sessionId: tokens.sessionId, ...client });
     return tokens;
   }
@@ -69,7 +70,10 @@ export class AuthService {
       throw new AuthError(AuthErrorCode.InvalidCredentials, { reason: 'wrong current password' });
     }
     const passwordHash = await this.passwords.hash(newPassword);
-    await this.sessions.changeCredentials(userId, sessionId, () => this.users.updatePasswordHash(userId, passwordHash), client);
+    await this.sessions.endAllAndChange(userId, 'password_change', () => this.users.updatePasswordHash(userId, passwordHash), {
+      keepSessionId: sessionId,
+      client,
+    });
     this.events.emit({ type: AuthEventType.PasswordChanged, userId, sessionId, ...client });
   }
 }

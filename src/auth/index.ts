@@ -53,7 +53,7 @@ export { AuthExceptionFilter, answerClientError, type ErrorBody } from './errors
 export { ErrorDto } from './dto/error.dto.js';
 
 /** Ports: pass an implementation as the `userStore` / `passwordHasher` extra. */
-export { UserStore, type NewUser, type StoredUser } from './users/user-store.js';
+export { UserStore, type NewUser, type StoredUser, type UserListQuery } from './users/user-store.js';
 export { PasswordHasher } from './passwords/password-hasher.js';
 /** The default hasher (argon2id), to extend or to wrap. */
 export { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
@@ -65,6 +65,19 @@ export { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
  */
 export { AuthEvents, type AuthEventListener } from './events/auth-events.js';
 export { AuthEventType, type AuthEvent, type AuthEventDetail, type AuthEventDetailValue, type NewAuthEvent } from './events/auth-event.js';
+
+/**
+ * The administration (`routes.admin`, on by default): the role it demands, the service behind its routes
+ * (inject it to manage users from code; the command line creates the first administrator with it), and
+ * what its routes answer.
+ */
+export { ADMIN_ROLE } from './auth.constants.js';
+export { AdminService, type AdminActor, type UserPage } from './admin/admin.service.js';
+export { AdminUserDto, UserPageDto } from './admin/admin-user.dto.js';
+export { ListUsersQueryDto } from './admin/list-users-query.dto.js';
+export { SetRolesDto } from './admin/set-roles.dto.js';
+/** A session as `GET /admin/users/:id/sessions` lists it. */
+export { SessionInfoDto } from './dto/session.dto.js';
 
 /** Who made a request, and the request the guard authenticated. */
 export type { AuthPrincipal, AuthPrincipalFields } from './tokens/access-token.js';

@@ -9,6 +9,7 @@ import { Authenticated } from './decorators/authenticated.decorator.js';
 import { EmptyBodyDto } from './dto/empty-body.dto.js';
 import { SessionDto } from './dto/session.dto.js';
 import { AuthErrorCode as Code } from './errors/auth-error-code.js';
+import { toSessionInfoDto } from './sessions/session.mapper.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import type { AuthPrincipal } from './tokens/access-token.js';
 
@@ -26,15 +27,7 @@ export class SessionsController {
   @ApiErrors(Code.ServiceUnavailable)
   async list(@CurrentPrincipal() principal: AuthPrincipal): Promise<SessionDto[]> {
     const sessions = await this.sessions.listLive(principal.userId);
-    return sessions.map((session) => ({
-      id: session.id,
-      createdAt: session.createdAt.toISOString(),
-      lastUsedAt: session.lastUsedAt.toISOString(),
-      expiresAt: session.expiresAt.toISOString(),
-      userAgent: session.userAgent,
-      ip: session.ip,
-      current: session.id === principal.sessionId,
-    }));
+    return sessions.map((session) => ({ ...toSessionInfoDto(session), current: session.id === principal.sessionId }));
   }
 
   @Delete(':id')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { Configuration } from '../config/configuration.js';
 
 const EMBEDDED_DATABASE = 'auth';
@@ -58,4 +59,38 @@ export async function openDatabaseServer(config: Configuration, onLog?: (line: s
     onLog,
   });
   return { url: server.url, embedded: true, stop: () => server.stop() };
+}
+
+/**
+ * For command-line tools (`npm run user:create`): as {@link openDatabaseServer}, except that the embedded
+ * server a running service holds is joined, never started again (starting it stops a live server on
+ * the same data dir: the service's). `stop()` stops only a server the tool started itself.
+ */
+export async function openDatabaseServerForTool(config: Configuration): Promise<DatabaseServer> {
+  if (!config.database.url) {
+    const running = await runningEmbeddedUrl(config);
+    if (running) return { url: running, embedded: true, stop: async () => {} };
+  }
+  return openDatabaseServer(config);
+}
+
+/** The embedded server's URL when it answers; undefined when it was never set up or nothing listens. */
+async function runningEmbeddedUrl(config: Configuration): Promise<string | undefined> {
+  let url: string;
+  try {
+    url = embeddedDatabaseUrl(config);
+  } catch {
+    return undefined;
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    return url;
+  } catch (error) {
+    // Anything but "nothing listens" means a server is there: better to fail than to stop it.
+    if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return undefined;
+    throw new Error(`The embedded PostgreSQL at ${redactDatabaseUrl(url)} is running but refused this tool: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

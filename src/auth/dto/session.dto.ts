@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export class SessionDto {
+/** A live session as its user and administrators see it: no token material. */
+export class SessionInfoDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
@@ -18,7 +19,10 @@ export class SessionDto {
 
   @ApiProperty({ type: String, nullable: true })
   ip: string | null;
+}
 
+/** One of the caller's own sessions. */
+export class SessionDto extends SessionInfoDto {
   @ApiProperty({ description: 'True for the session of the access token making this request' })
   current: boolean;
 }

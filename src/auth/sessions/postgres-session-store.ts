@@ -125,17 +125,22 @@ export class PostgresSessionStore extends SessionStore {
     });
   }
 
-  async replaceCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<Revocation[]> {
-    // A session-level lock on a connection of its own, held while the host's store writes the hash.
+  async revokeAllAndChange(
+    userId: string,
+    reason: RevocationReason,
+    change: () => Promise<unknown>,
+    exceptSessionId?: string,
+  ): Promise<Revocation[]> {
+    // A session-level lock on a connection of its own, held while the host's store writes the change.
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.query(`SELECT pg_advisory_lock(${USER_LOCK})`, [userId]);
       try {
-        // Revoked first and committed: should storing the hash fail, the other sessions are gone and
-        // the old password still holds — never a new password with an old session alive.
-        const revoked = await this.revokeWith(runner.manager, 'user_id = $2 AND id <> $3', ['password_change', userId, keepSessionId]);
-        await storeNewHash();
+        // Revoked first and committed: should the change fail, the other sessions are gone and the
+        // old password still holds — never a new password (or a disabled account) with an old session alive.
+        const revoked = await this.revokeAllOfUserWith(runner.manager, userId, reason, exceptSessionId);
+        await change();
         return revoked;
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(${USER_LOCK})`, [userId]);
@@ -188,10 +193,10 @@ export class PostgresSessionStore extends SessionStore {
         case 'reuse': {
           // Nothing to revoke when an earlier reuse (or a logout) already did; the answer is still reuse.
           const [revocation] = await this.revokeWith(manager, 'id = $2', ['reuse', session.id]);
-          return { kind: 'reused', revocation };
+          return { kind: 'reused', userId: session.user_id, revocation };
         }
         default:
-          return { kind: decision };
+          return { kind: decision, userId: session.user_id };
       }
     });
   }
@@ -203,9 +208,7 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   revokeAllOfUser(userId: string, reason: RevocationReason, exceptSessionId?: string): Promise<Revocation[]> {
-    return exceptSessionId === undefined
-      ? this.revokeWith(this.dataSource.manager, 'user_id = $2', [reason, userId])
-      : this.revokeWith(this.dataSource.manager, 'user_id = $2 AND id <> $3', [reason, userId, exceptSessionId]);
+    return this.revokeAllOfUserWith(this.dataSource.manager, userId, reason, exceptSessionId);
   }
 
   async listLive(userId: string, idleTtl: number): Promise<SessionRecord[]> {
@@ -255,6 +258,12 @@ export class PostgresSessionStore extends SessionStore {
       [sessionId],
     )) as SessionRow[];
     return toRecord(row);
+  }
+
+  private revokeAllOfUserWith(manager: EntityManager, userId: string, reason: RevocationReason, exceptSessionId?: string): Promise<Revocation[]> {
+    return exceptSessionId === undefined
+      ? this.revokeWith(manager, 'user_id = $2', [reason, userId])
+      : this.revokeWith(manager, 'user_id = $2 AND id <> $3', [reason, userId, exceptSessionId]);
   }
 
   private async revokeWith(manager: EntityManager, where: string, parameters: unknown[]): Promise<Revocation[]> {

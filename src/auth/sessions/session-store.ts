@@ -35,7 +35,7 @@ export interface Revocation {
   reason: string;
 }
 
-export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse' | 'session_limit';
+export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'reuse' | 'session_limit' | 'admin' | 'account_disabled';
 
 export type RefreshOutcome =
   /**
@@ -44,8 +44,10 @@ export type RefreshOutcome =
    */
   | { kind: 'rotated' | 'grace'; session: SessionRecord; user?: StoredUser | null }
   /** `revocation` is undefined when the family had already been revoked. */
-  | { kind: 'reused'; revocation: Revocation | undefined }
-  | { kind: 'revoked' | 'expired' | 'unknown' };
+  | { kind: 'reused'; userId: string; revocation: Revocation | undefined }
+  /** `userId`: whose family it is, so a refusal can say that the account is disabled instead. */
+  | { kind: 'revoked' | 'expired'; userId: string }
+  | { kind: 'unknown' };
 
 /**
  * Persistence of sessions (refresh-token families): a port, so the rotation can move to another
@@ -65,11 +67,17 @@ export abstract class SessionStore {
   abstract refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome>;
 
   /**
-   * A password change: revokes every session of the user but `keepSessionId`, then runs
-   * `storeNewHash`, holding the lock `create` takes throughout — so a login that checked the old
-   * password either started its session before (and it is revoked here) or finds the hash changed.
+   * A password change or a disabled account: revokes every session of the user but `exceptSessionId`,
+   * then runs `change`, holding the lock `create` takes throughout — so a login that checked the old
+   * password (or the account before it was disabled) either started its session before (and it is
+   * revoked here) or sees the change.
    */
-  abstract replaceCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>): Promise<Revocation[]>;
+  abstract revokeAllAndChange(
+    userId: string,
+    reason: RevocationReason,
+    change: () => Promise<unknown>,
+    exceptSessionId?: string,
+  ): Promise<Revocation[]>;
 
   /** Revokes one live session; with `userId`, only if it is that user's. Empty when nothing was revoked. */
   abstract revoke(sessionId: string, reason: RevocationReason, userId?: string): Promise<Revocation[]>;

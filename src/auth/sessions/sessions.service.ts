@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
-import { AuthEventType } from '../events/auth-event.js';
+import { type AuthEventDetail, AuthEventType } from '../events/auth-event.js';
 import { AuthEvents } from '../events/auth-events.js';
 import { AuthError } from '../errors/auth-error.js';
 import { AuthSettings, checkExtraClaims, type TokenSettings } from '../options/auth-settings.js';
@@ -29,6 +29,9 @@ export interface IssuedTokens {
   sessionId: string;
 }
 
+/** Why a login whose password was right still gets no session: the account changed while it checked. */
+export type StartRefusal = 'password_changed' | 'account_disabled';
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Sessions and their tokens: start, rotate, list and revoke. */
@@ -55,12 +58,14 @@ export class SessionsService {
   }
 
   /**
-   * Starts a session for a user whose password hash `verifiedHash` was just checked; undefined when
-   * that hash changed meanwhile (a password change won the race: the login must not go through).
+   * Starts a session for a user whose password hash `verifiedHash` was just checked; a refusal when
+   * that hash changed or the account was disabled meanwhile (the change won the race: the login must
+   * not go through). Both are read under the user's lock, which those changes hold.
    */
-  async start(user: StoredUser, client: ClientInfo, verifiedHash: string): Promise<IssuedTokens | undefined> {
+  async start(user: StoredUser, client: ClientInfo, verifiedHash: string): Promise<IssuedTokens | StartRefusal> {
     // Before the session exists: a failing extraClaims hook leaves nothing behind.
     const extraClaims = await this.extraClaimsOf(user);
+    let refusal: StartRefusal = 'password_changed';
     const created = await this.store.create(
       {
         id: randomUUID(),
@@ -70,16 +75,28 @@ export class SessionsService {
         maxLive: this.sessionsPerUserMax,
         ...client,
       },
-      async () => (await this.users.findById(user.id))?.passwordHash === verifiedHash,
+      async () => {
+        const current = await this.users.findById(user.id);
+        if (current?.disabledAt) refusal = 'account_disabled';
+        return current?.passwordHash === verifiedHash && !current.disabledAt;
+      },
     );
-    if (!created) return undefined;
+    if (!created) return refusal;
     this.remember(created.evicted, client);
     return this.issue(created.session, user.roles, extraClaims);
   }
 
-  /** Revokes every other session of the user and stores the new hash, with no login slipping between. */
-  async changeCredentials(userId: string, keepSessionId: string, storeNewHash: () => Promise<void>, client?: ClientInfo): Promise<void> {
-    this.remember(await this.store.replaceCredentials(userId, keepSessionId, storeNewHash), client);
+  /**
+   * Revokes every session of the user but `keepSessionId` and makes `change` (a new password hash, a
+   * disabled flag), with no login slipping between.
+   */
+  async endAllAndChange(
+    userId: string,
+    reason: RevocationReason,
+    change: () => Promise<unknown>,
+    options: { keepSessionId?: string; client?: ClientInfo; actor?: string } = {},
+  ): Promise<void> {
+    this.remember(await this.store.revokeAllAndChange(userId, reason, change, options.keepSessionId), options.client, options.actor);
   }
 
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
@@ -91,8 +108,11 @@ export class SessionsService {
       case 'unknown':
         throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
       case 'expired':
+        await this.refuseIfDisabled(outcome.userId);
         throw new AuthError(AuthErrorCode.RefreshTokenExpired);
       case 'revoked':
+        // Disabling revoked the session: say why, for as long as the account stays disabled.
+        await this.refuseIfDisabled(outcome.userId);
         throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
       case 'reused':
         this.events.emit({
@@ -103,11 +123,12 @@ export class SessionsService {
           detail: { generation: token.generation },
         });
         if (outcome.revocation) this.remember([outcome.revocation], client);
+        await this.refuseIfDisabled(outcome.userId);
         throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
     const user = 'user' in outcome ? outcome.user : await this.users.findById(outcome.session.userId);
     if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
-    if (user.disabledAt) throw new AuthError(AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
+    if (user.disabledAt) throw disabled();
     return this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
   }
 
@@ -125,18 +146,31 @@ export class SessionsService {
 
   /** Ends one of the user's own sessions; session_not_found when it is not one of their live ones. */
   async endOwn(userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
-    const revoked = UUID.test(sessionId) ? await this.store.revoke(sessionId, 'deleted', userId) : [];
-    if (!revoked.length) throw new AuthError(AuthErrorCode.SessionNotFound);
-    this.remember(revoked, client);
+    await this.endExisting(sessionId, 'deleted', client, { userId });
   }
 
-  /** Ends every session of the user but `keepSessionId`. */
-  async endAll(userId: string, reason: RevocationReason, keepSessionId?: string, client?: ClientInfo): Promise<void> {
-    this.remember(await this.store.revokeAllOfUser(userId, reason, keepSessionId), client);
+  /** An administrator ends anyone's session; session_not_found when it is not a live one. */
+  async endAsAdmin(sessionId: string, actor: string | undefined, client?: ClientInfo): Promise<void> {
+    await this.endExisting(sessionId, 'admin', client, { actor });
+  }
+
+  /** Ends every session of the user but `keepSessionId`; `actor`: the administrator who did, if one did. */
+  async endAll(userId: string, reason: RevocationReason, keepSessionId?: string, client?: ClientInfo, actor?: string): Promise<void> {
+    this.remember(await this.store.revokeAllOfUser(userId, reason, keepSessionId), client, actor);
   }
 
   listLive(userId: string): Promise<SessionRecord[]> {
     return this.store.listLive(userId, this.config.refreshIdleTtl);
+  }
+
+  private async endExisting(sessionId: string, reason: RevocationReason, client: ClientInfo | undefined, by: { userId?: string; actor?: string }): Promise<void> {
+    const revoked = UUID.test(sessionId) ? await this.store.revoke(sessionId, reason, by.userId) : [];
+    if (!revoked.length) throw new AuthError(AuthErrorCode.SessionNotFound);
+    this.remember(revoked, client, by.actor);
+  }
+
+  private async refuseIfDisabled(userId: string): Promise<void> {
+    if ((await this.users.findById(userId))?.disabledAt) throw disabled();
   }
 
   private async extraClaimsOf(user: StoredUser): Promise<Record<string, unknown> | undefined> {
@@ -160,10 +194,15 @@ export class SessionsService {
    * Access tokens of revoked sessions are refused from now on, on this instance without waiting for
    * the feed; each revocation is a security event.
    */
-  private remember(revocations: Revocation[], client?: ClientInfo): void {
+  private remember(revocations: Revocation[], client?: ClientInfo, actor?: string): void {
     for (const { sessionId, userId, revokedAt, reason } of revocations) {
       this.revokedSessions.add([sessionId], revokedAt.getTime());
-      this.events.emit({ type: AuthEventType.SessionRevoked, userId, sessionId, ...client, at: revokedAt, detail: { reason } });
+      const detail: AuthEventDetail = actor === undefined ? { reason } : { reason, actor };
+      this.events.emit({ type: AuthEventType.SessionRevoked, userId, sessionId, ...client, at: revokedAt, detail });
     }
   }
+}
+
+function disabled(): AuthError {
+  return new AuthError(AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type NewUser, type StoredUser, UserStore } from './user-store.js';
+import { type NewUser, type StoredUser, type UserListQuery, UserStore } from './user-store.js';
 
 export interface UserRow {
   id: string;
@@ -53,6 +53,33 @@ export class PostgresUserStore extends UserStore {
       [id, expected, next],
     )) as unknown[];
     return rows.length === 1;
+  }
+
+  override async list(query: UserListQuery): Promise<StoredUser[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${USER_COLUMNS} FROM auth_users
+       WHERE ($1::text IS NULL OR starts_with(email, $1)) AND ($2::text IS NULL OR email > $2)
+       ORDER BY email LIMIT $3`,
+      [query.emailPrefix ?? null, query.afterEmail ?? null, query.limit],
+    )) as UserRow[];
+    return rows.map(toStoredUser);
+  }
+
+  override async setRoles(id: string, roles: string[]): Promise<StoredUser | undefined> {
+    return this.update(id, 'roles = $2', [roles]);
+  }
+
+  override async setDisabled(id: string, disabled: boolean): Promise<StoredUser | undefined> {
+    return this.update(id, `disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END`, [disabled]);
+  }
+
+  private async update(id: string, set: string, parameters: unknown[]): Promise<StoredUser | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.one(
+      `WITH updated AS (UPDATE auth_users SET ${set}, updated_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS})
+       SELECT * FROM updated`,
+      [id, ...parameters],
+    );
   }
 
   private async one(sql: string, parameters: unknown[]): Promise<StoredUser | undefined> {

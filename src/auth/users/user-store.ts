@@ -17,6 +17,15 @@ export interface NewUser {
   displayName: string | null;
 }
 
+/** A page of users, ordered by email. */
+export interface UserListQuery {
+  /** Only emails starting with this (already normalised: NFC, trimmed, lower-cased). */
+  emailPrefix?: string;
+  /** Only emails after this one (the last email of the previous page). */
+  afterEmail?: string;
+  limit: number;
+}
+
 /**
  * Where users live: the port the module depends on. Pass your implementation as the `userStore`
  * extra of `AuthModule.forRoot(Async)` to use the module with your own users table or directory.
@@ -39,4 +48,14 @@ export abstract class UserStore {
     await this.updatePasswordHash(id, next);
     return true;
   }
+
+  // What the administration routes need: a store without them gets those routes refused at start-up
+  // (`routes: { admin: false }` leaves them out).
+
+  /** Users in email order, per `query`. */
+  list?(query: UserListQuery): Promise<StoredUser[]>;
+  /** Replaces the user's roles; undefined when there is no such user. */
+  setRoles?(id: string, roles: string[]): Promise<StoredUser | undefined>;
+  /** Disables (keeping the first `disabledAt` when already disabled) or enables; undefined when there is no such user. */
+  setDisabled?(id: string, disabled: boolean): Promise<StoredUser | undefined>;
 }

@@ -1,3 +1,4 @@
+import type { AdminUserDto } from '../admin/admin-user.dto.js';
 import type { UserDto } from '../dto/user.dto.js';
 import type { StoredUser } from './user-store.js';
 
@@ -10,4 +11,9 @@ export function toUserDto(user: StoredUser): UserDto {
     roles: user.roles,
     createdAt: user.createdAt.toISOString(),
   };
+}
+
+/** What administrators see of a user: the API's view and whether the account is disabled. */
+export function toAdminUserDto(user: StoredUser): AdminUserDto {
+  return { ...toUserDto(user), disabledAt: user.disabledAt?.toISOString() ?? null };
 }
