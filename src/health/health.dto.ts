@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
 /** One checked dependency, as @nestjs/terminus reports it. */
 export class HealthIndicatorDto {
@@ -8,7 +8,7 @@ export class HealthIndicatorDto {
 
 const INDICATORS = {
   type: 'object',
-  additionalProperties: { $ref: '#/components/schemas/HealthIndicatorDto' },
+  additionalProperties: { $ref: getSchemaPath(HealthIndicatorDto) },
   example: { database: { status: 'up' } },
 } as const;
 
