@@ -1,6 +1,7 @@
 import type { HeaderObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, AuthErrorCode } from './auth-error-code.js';
+import { errorBody } from './auth-exception.filter.js';
 
 // What the Bearer guard refuses with a WWW-Authenticate challenge; session_revoked also answers
 // refresh tokens, and those refusals carry none.
@@ -24,11 +25,6 @@ function headersOf(status: number, codes: AuthErrorCode[]): Record<string, Heade
       schema: { type: 'string', example: 'Bearer error="invalid_token"' },
     },
   };
-}
-
-function bodyOf(code: AuthErrorCode) {
-  const status = AUTH_ERROR_STATUS[code];
-  return { statusCode: status, error: STATUS_CODES[status]!, message: AUTH_ERROR_MESSAGE[code], code };
 }
 
 /** The error body of one status, its `code` limited to what the route answers with it. */
@@ -65,7 +61,7 @@ export function errorResponses(codes: Iterable<AuthErrorCode>): Record<number, R
       content: {
         'application/json': {
           schema: schemaOf(status, group),
-          examples: Object.fromEntries(group.map((code) => [code, { summary: AUTH_ERROR_MESSAGE[code], value: bodyOf(code) }])),
+          examples: Object.fromEntries(group.map((code) => [code, { summary: AUTH_ERROR_MESSAGE[code], value: errorBody(code, status) }])),
         },
       },
     };
