@@ -1,19 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { addAuthSecuritySchemes } from './auth/index.js';
+import { SwaggerModule } from '@nestjs/swagger';
+import { openApiDocument } from './openapi/openapi-document.js';
 
-/** Serves the OpenAPI 3 document at /docs-json and Swagger UI at /docs. */
+/** Serves the OpenAPI 3 document at /docs-json (and /docs-yaml) and Swagger UI at /docs. */
 export function setUpSwagger(app: INestApplication): void {
-  const config = addAuthSecuritySchemes(
-    new DocumentBuilder()
-      .setTitle('Auth service')
-      .setDescription(
-        'Short-lived JWT access tokens and rotating opaque refresh tokens. Every error is ' +
-          '`{statusCode, error, message, code}` with a stable `code`.',
-      )
-      .setVersion('1.0'),
-    app,
-  ).build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -19,12 +19,19 @@ const CONTRACT_CODES = [
   'service_unavailable',
 ];
 
+type Media = { schema: Schema; example?: unknown; examples?: Record<string, { value: unknown }> };
+type Header = { required?: boolean; schema: Schema };
 type Operation = {
+  operationId?: string;
+  tags?: string[];
+  summary?: string;
+  description?: string;
   security?: Record<string, string[]>[];
-  requestBody?: { content: Record<string, { schema: Schema }> };
-  responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }>;
+  parameters?: { in: string; name: string; required?: boolean }[];
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { description?: string; headers?: Record<string, Header>; content?: Record<string, Media> }>;
 };
-type Schema = { $ref?: string; type?: string; items?: Schema; properties?: Record<string, Schema>; required?: string[]; enum?: string[]; minLength?: number; maxLength?: number };
+type Schema = { $ref?: string; type?: string; items?: Schema; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; minLength?: number; maxLength?: number };
 
 /** Every route of the contract, as OpenAPI names it, and whether it demands a Bearer token. */
 const CONTRACT_ROUTES: [method: string, path: string, access: 'bearer' | 'public' | 'either'][] = [
@@ -45,7 +52,12 @@ const CONTRACT_ROUTES: [method: string, path: string, access: 'bearer' | 'public
 
 describe('docs', () => {
   let app: TestApp;
-  let document: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> } };
+  let document: {
+    openapi: string;
+    servers?: { url: string }[];
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
+  };
   beforeAll(async () => {
     app = await startTestApp();
     const response = await app.request('GET', '/docs-json');
@@ -70,13 +82,16 @@ describe('docs', () => {
     expect(content?.['application/json']).toBeDefined();
     return resolve(content!['application/json'].schema);
   };
-  /** The codes an operation documents for a status, as its description lists them. */
-  const documentedCodes = (method: string, path: string, status: string): string => {
+  /** The codes an operation documents for a status: its error schema's `code` enum. */
+  const documentedCodes = (method: string, path: string, status: string): string[] => {
     const response = operation(method, path).responses[status];
     expect(response).toBeDefined();
-    expect(resolve(response.content!['application/json'].schema)).toBe(document.components.schemas.ErrorDto);
-    return response.description ?? '';
+    const schema = resolve(response.content!['application/json'].schema);
+    expect(schema.required?.sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+    expect(schema.properties!.statusCode).toEqual({ type: 'integer', enum: [Number(status)] });
+    return schema.properties!.code.enum as string[];
   };
+  const operations = () => Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, found]) => ({ route: `${method} ${path}`, ...found })));
 
   it('serves Swagger UI at /docs', async () => {
     const response = await fetch(`${app.baseUrl}/docs`);
@@ -99,11 +114,83 @@ describe('docs', () => {
     for (const [method, path] of CONTRACT_ROUTES) expect(operation(method, path)).toBeDefined();
   });
 
-  it('documents every contract error code in the error schema', () => {
-    const errorDto = document.components.schemas.ErrorDto;
-    expect(errorDto.required?.sort()).toEqual(['code', 'error', 'message', 'statusCode']);
-    const codes = resolve(errorDto.properties!.code).enum ?? errorDto.properties!.code.enum;
-    for (const code of CONTRACT_CODES) expect(codes).toContain(code);
+  it('documents every contract error code, each response only with the codes of its own status', () => {
+    const seen = new Set<string>();
+    for (const { route, responses } of operations()) {
+      for (const [status, response] of Object.entries(responses)) {
+        if (Number(status) < 400) continue;
+        const codes = documentedCodes(...(route.split(' ') as [string, string]), status);
+        for (const code of codes) seen.add(code);
+        // Each code has its own example, answering with that very status and code.
+        const examples = response.content!['application/json'].examples!;
+        expect({ route, status, examples: Object.keys(examples).sort() }).toEqual({ route, status, examples: [...codes].sort() });
+        for (const [code, { value }] of Object.entries(examples)) expect(value).toMatchObject({ statusCode: Number(status), code });
+      }
+    }
+    for (const code of CONTRACT_CODES) expect(seen).toContain(code);
+    expect(documentedCodes('post', '/auth/login', '401')).toEqual(['invalid_credentials']);
+    expect(documentedCodes('get', '/users/me', '401').sort()).toEqual(['session_revoked', 'token_expired', 'token_invalid']);
+    // Two decorators documenting the same status (the Bearer guard's and the route's own 401) add up.
+    expect(documentedCodes('post', '/auth/password', '401').sort()).toEqual(['invalid_credentials', 'session_revoked', 'token_expired', 'token_invalid']);
+  });
+
+  it('names every operation after its handler, with a summary, a description and a tag', () => {
+    const ids = operations().map(({ operationId }) => operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(operation('post', '/auth/register').operationId).toBe('register');
+    expect(operation('post', '/auth/login').operationId).toBe('login');
+    expect(operation('post', '/auth/refresh').operationId).toBe('refresh');
+    for (const { route, operationId, summary, description, tags } of operations()) {
+      expect({ route, operationId }).toEqual({ route, operationId: expect.stringMatching(/^[a-z][A-Za-z]+$/) });
+      expect({ route, summary: !!summary, description: !!description, tags: tags?.length }).toEqual({ route, summary: true, description: true, tags: 1 });
+    }
+    expect(document.servers?.length).toBeGreaterThan(0);
+  });
+
+  it('gives every request body and every JSON response an example', () => {
+    for (const { route, requestBody, responses } of operations()) {
+      const bodies = [['body', requestBody], ...Object.entries(responses)] as [string, { content?: Record<string, Media> } | undefined][];
+      for (const [label, body] of bodies) {
+        for (const media of Object.values(body?.content ?? {})) {
+          expect({ route, label, example: media.example !== undefined || media.examples !== undefined }).toEqual({ route, label, example: true });
+        }
+      }
+    }
+  });
+
+  it('declares the headers: Set-Cookie where the cookie is set or expired, X-Requested-With where it is read, Retry-After, WWW-Authenticate', () => {
+    const header = (method: string, path: string, status: string, name: string) => operation(method, path).responses[status].headers?.[name];
+    for (const [method, path, status] of [['post', '/auth/login', '200'], ['post', '/auth/refresh', '200'], ['post', '/auth/logout', '204'], ['post', '/auth/logout-all', '204']]) {
+      expect(header(method, path, status, 'Set-Cookie')).toMatchObject({ required: true });
+    }
+    for (const path of ['/auth/refresh', '/auth/logout']) {
+      expect(operation('post', path).parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'X-Requested-With', required: false }));
+    }
+    for (const { route, responses } of operations()) {
+      for (const [status, response] of Object.entries(responses)) {
+        if (status === '429' || status === '503') expect({ route, status, header: response.headers?.['Retry-After'] }).toMatchObject({ route, status, header: { required: true, schema: { type: 'integer' } } });
+      }
+    }
+    expect(header('get', '/users/me', '401', 'WWW-Authenticate')).toMatchObject({ required: true });
+    // The login's 401 is about a password, not a token: no challenge.
+    expect(header('post', '/auth/login', '401', 'WWW-Authenticate')).toBeUndefined();
+  });
+
+  it('declares 413 and 415 on every route that takes a body, and integers as integers', () => {
+    for (const { route, requestBody, responses } of operations()) {
+      if (!requestBody) continue;
+      expect({ route, statuses: Object.keys(responses) }).toEqual({ route, statuses: expect.arrayContaining(['400', '413', '415']) });
+    }
+    const pair = responseSchema('post', '/auth/login', '200').properties!;
+    expect(pair.expiresIn.type).toBe('integer');
+    expect(pair.refreshTokenExpiresIn.type).toBe('integer');
+    const claims = responseSchema('get', '/auth/claims', '200').properties!;
+    expect([claims.iat.type, claims.exp.type]).toEqual(['integer', 'integer']);
+  });
+
+  it('documents the health bodies', () => {
+    expect(responseSchema('get', '/health', '200').properties!.status.enum).toEqual(['ok']);
+    expect(responseSchema('get', '/health/live', '200').properties!.status.enum).toEqual(['ok']);
   });
 
   it('documents the errors each route can answer with', () => {
@@ -120,21 +207,26 @@ describe('docs', () => {
     expect(documentedCodes('post', '/auth/logout', '403')).toContain('csrf_rejected');
     expect(documentedCodes('post', '/auth/password', '401')).toContain('invalid_credentials');
     expect(documentedCodes('post', '/auth/password', '429')).toContain('rate_limited');
-    expect(documentedCodes('delete', '/auth/sessions/{id}', '404')).toMatch(/not_found/);
+    expect(documentedCodes('delete', '/auth/sessions/{id}', '404')).toContain('session_not_found');
     expect(documentedCodes('get', '/health', '503')).toContain('service_unavailable');
     for (const [method, path] of [['get', '/users/me'], ['get', '/auth/claims'], ['get', '/auth/sessions'], ['post', '/auth/logout-all']]) {
-      const description = documentedCodes(method, path, '401');
-      for (const code of ['token_invalid', 'token_expired', 'session_revoked']) expect(description).toContain(code);
+      const codes = documentedCodes(method, path, '401');
+      for (const code of ['token_invalid', 'token_expired', 'session_revoked']) expect(codes).toContain(code);
+      expect(codes).not.toContain('invalid_credentials');
     }
   });
 
-  it('marks Bearer routes with the bearer scheme and leaves public ones open', () => {
+  it('marks Bearer routes with the bearer scheme and public ones with security: []', () => {
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const bearer = (method: string, path: string) => (operation(method, path).security ?? []).some((requirement) => 'bearer' in requirement);
     // 'either' routes (refresh, logout) take a refresh token without a Bearer one; they are checked elsewhere.
     for (const [method, path, access] of CONTRACT_ROUTES.filter(([, , access]) => access !== 'either')) {
       expect({ route: `${method} ${path}`, bearer: bearer(method, path) }).toEqual({ route: `${method} ${path}`, bearer: access === 'bearer' });
+      if (access === 'public') expect({ route: `${method} ${path}`, security: operation(method, path).security }).toEqual({ route: `${method} ${path}`, security: [] });
     }
+    // The refresh token also comes in the body, which no security scheme describes: `{}` says none is needed.
+    expect(operation('post', '/auth/refresh').security).toEqual(expect.arrayContaining([{ refreshCookie: [] }, {}]));
+    expect(operation('post', '/auth/logout').security).toEqual(expect.arrayContaining([{ bearer: [] }, { refreshCookie: [] }, {}]));
   });
 
   it('documents the request bodies with their rules', () => {

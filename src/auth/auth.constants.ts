@@ -6,6 +6,8 @@ export const REFRESH_TOKEN_STRATEGY = 'refresh-token';
 export const IS_PUBLIC_KEY = 'auth:isPublic';
 export const ROLES_KEY = 'auth:roles';
 export const RATE_LIMIT_KEY = 'auth:rateLimit';
+/** The error codes @ApiErrors has documented on a route so far. */
+export const API_ERRORS_KEY = 'auth:apiErrors';
 
 /** The name the OpenAPI document gives the Bearer scheme. */
 export const BEARER_SECURITY = 'bearer';

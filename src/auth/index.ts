@@ -30,6 +30,8 @@ export { RateLimit } from './decorators/rate-limit.decorator.js';
 export { RATE_LIMITS, type RateLimitPolicy, type RateWindow } from './guards/rate-limit.policies.js';
 /** Documents the error codes a route answers with, in the package's error shape. */
 export { ApiErrors } from './decorators/api-errors.decorator.js';
+/** The OpenAPI responses `@ApiErrors` writes, for codes a host's own HTTP layer answers (413, 415). */
+export { errorResponses } from './errors/error-responses.js';
 /** Adds the package's security schemes (Bearer, the refresh cookie by its real name) to an OpenAPI document. */
 export { addAuthSecuritySchemes, BEARER_SECURITY, REFRESH_COOKIE_SECURITY } from './openapi.js';
 

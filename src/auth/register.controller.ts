@@ -20,8 +20,13 @@ export class RegisterController {
   @Public()
   @Post('register')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create an account' })
-  @ApiCreatedResponse({ type: UserDto })
+  @ApiOperation({
+    summary: 'Create an account',
+    description:
+      'The email is compared in Unicode NFC, trimmed and lower-cased (409 `email_taken` when it exists); the password is 8 to 128 ' +
+      'characters, not only whitespace. Does not log in: call login next. Rate limited per client address and per email.',
+  })
+  @ApiCreatedResponse({ type: UserDto, description: 'Created' })
   @ApiErrors(Code.ValidationFailed, Code.EmailTaken, Code.ServiceUnavailable)
   @RateLimit('register')
   async register(@Body() body: RegisterDto): Promise<UserDto> {

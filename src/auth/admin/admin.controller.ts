@@ -18,7 +18,11 @@ import { type AdminActor, AdminService } from './admin.service.js';
 import { ListUsersQueryDto, USERS_PAGE_DEFAULT } from './list-users-query.dto.js';
 import { SetRolesDto } from './set-roles.dto.js';
 
-const USER_ID = ApiParam({ name: 'id', description: 'The user id (opaque; a uuid for the built-in users table)' });
+const USER_ID = ApiParam({
+  name: 'id',
+  description: 'The user id (opaque; a uuid for the built-in users table)',
+  schema: { type: 'string', example: '0b7e6c1a-3f2d-4e5b-8a9c-7d6e5f4a3b2c' },
+});
 const NO_BODY = ApiBody({ type: EmptyBodyDto, required: false, description: 'None; any property is refused' });
 
 /** Managing other users, for callers whose access token carries the `admin` role; left out with `routes: { admin: false }`. */
@@ -34,18 +38,18 @@ export class AdminController {
   @ApiOperation({ summary: 'List users in email order, a page at a time', description: 'Pass `nextCursor` as `cursor` for the next page.' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiErrors(Code.ValidationFailed, Code.ServiceUnavailable)
-  async list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
+  async listUsers(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
     const page = await this.admin.list({ emailPrefix: query.email, limit: query.limit ?? USERS_PAGE_DEFAULT, cursor: query.cursor });
     return { items: page.items.map(toAdminUserDto), nextCursor: page.nextCursor };
   }
 
   @Get('users/:id')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'One user' })
+  @ApiOperation({ summary: 'One user', description: 'The user with its roles and, when disabled, `disabledAt`.' })
   @USER_ID
   @ApiOkResponse({ type: AdminUserDto })
   @ApiErrors(Code.UserNotFound, Code.ServiceUnavailable)
-  async get(@Param('id') id: string): Promise<AdminUserDto> {
+  async getUser(@Param('id') id: string): Promise<AdminUserDto> {
     return toAdminUserDto(await this.admin.get(id));
   }
 
@@ -55,7 +59,7 @@ export class AdminController {
   @USER_ID
   @ApiOkResponse({ type: AdminUserDto })
   @ApiErrors(Code.ValidationFailed, Code.UserNotFound, Code.ServiceUnavailable)
-  async setRoles(@Param('id') id: string, @Body() body: SetRolesDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<AdminUserDto> {
+  async setUserRoles(@Param('id') id: string, @Body() body: SetRolesDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<AdminUserDto> {
     return toAdminUserDto(await this.admin.setRoles(id, body.roles, actorOf(admin, request)));
   }
 
@@ -69,7 +73,7 @@ export class AdminController {
   @NO_BODY
   @ApiNoContentResponse({ description: 'Disabled (also when it already was)' })
   @ApiErrors(Code.ValidationFailed, Code.UserNotFound, Code.ServiceUnavailable)
-  async disable(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
+  async disableUser(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
     await this.admin.disable(id, actorOf(admin, request));
   }
 
@@ -80,39 +84,45 @@ export class AdminController {
   @NO_BODY
   @ApiNoContentResponse({ description: 'Enabled (also when it already was)' })
   @ApiErrors(Code.ValidationFailed, Code.UserNotFound, Code.ServiceUnavailable)
-  async enable(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
+  async enableUser(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
     await this.admin.enable(id, actorOf(admin, request));
   }
 
   @Get('users/:id/sessions')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: "A user's live sessions (no token material)" })
+  @ApiOperation({ summary: "A user's live sessions (no token material)", description: 'As GET /auth/sessions answers its user, without `current`.' })
   @USER_ID
   @ApiOkResponse({ type: [SessionInfoDto] })
   @ApiErrors(Code.UserNotFound, Code.ServiceUnavailable)
-  async sessions(@Param('id') id: string): Promise<SessionInfoDto[]> {
+  async listUserSessions(@Param('id') id: string): Promise<SessionInfoDto[]> {
     return (await this.admin.listSessions(id)).map(toSessionInfoDto);
   }
 
   @Delete('users/:id/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End every session of a user; their tokens stop working at once' })
+  @ApiOperation({
+    summary: 'End every session of a user; their tokens stop working at once',
+    description: 'Revokes every live session of the user on every instance; the account stays enabled.',
+  })
   @USER_ID
   @NO_BODY
   @ApiNoContentResponse({ description: 'Every session ended' })
   @ApiErrors(Code.ValidationFailed, Code.UserNotFound, Code.ServiceUnavailable)
-  async endSessions(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
+  async endUserSessions(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
     await this.admin.endSessions(id, actorOf(admin, request));
   }
 
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: "End anyone's session; its tokens stop working at once" })
-  @ApiParam({ name: 'id', format: 'uuid', description: 'The session id' })
+  @ApiOperation({
+    summary: "End anyone's session; its tokens stop working at once",
+    description: 'Revokes the session (its refresh and access tokens) on every instance. 404 `session_not_found` when no live session has that id.',
+  })
+  @ApiParam({ name: 'id', description: 'The session id', schema: { type: 'string', format: 'uuid', example: '5f0c2a3e-8d1b-4c7a-9e6f-1a2b3c4d5e6f' } })
   @NO_BODY
   @ApiNoContentResponse({ description: 'Session ended' })
   @ApiErrors(Code.ValidationFailed, Code.SessionNotFound, Code.ServiceUnavailable)
-  async endSession(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
+  async endAnySession(@Param('id') id: string, @Body() _body: EmptyBodyDto, @CurrentPrincipal() admin: AuthPrincipal, @Req() request: AuthRequest): Promise<void> {
     await this.admin.endSession(id, actorOf(admin, request));
   }
 }

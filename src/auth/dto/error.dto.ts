@@ -3,7 +3,7 @@ import { AuthErrorCode } from '../errors/auth-error-code.js';
 
 /** The body of every error response. */
 export class ErrorDto {
-  @ApiProperty({ example: 401 })
+  @ApiProperty({ type: 'integer', example: 401 })
   statusCode: number;
 
   @ApiProperty({ example: 'Unauthorized' })
@@ -15,6 +15,6 @@ export class ErrorDto {
   @ApiProperty({ enum: Object.values(AuthErrorCode), example: AuthErrorCode.InvalidCredentials, description: 'Stable machine-readable code' })
   code: AuthErrorCode;
 
-  @ApiPropertyOptional({ type: [String], description: 'Which fields failed validation (validation_failed only)' })
+  @ApiPropertyOptional({ type: [String], description: 'Which fields failed validation (validation_failed only)', example: ['email must be an email'] })
   details?: string[];
 }

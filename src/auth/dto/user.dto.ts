@@ -14,6 +14,6 @@ export class UserDto {
   @ApiProperty({ type: [String], example: ['user'] })
   roles: string[];
 
-  @ApiProperty({ type: String, format: 'date-time' })
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-01-01T00:00:00.000Z' })
   createdAt: string;
 }

@@ -96,7 +96,8 @@ export class AuthExceptionFilter implements ExceptionFilter {
 @Injectable()
 export class AuthErrorFilter extends AuthExceptionFilter {}
 
-function errorBody(code: AuthErrorCode, status: number, details?: string[]): ErrorBody {
+/** The body the filter answers a code with (also the documented example of each code). */
+export function errorBody(code: AuthErrorCode, status: number, details?: string[]): ErrorBody {
   return {
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',

@@ -28,6 +28,7 @@ export class JwksController {
   })
   @ApiOkResponse({
     type: JwksDto,
+    description: 'The public keys',
     headers: { 'Cache-Control': { description: 'How long verifiers may cache the set', schema: { type: 'string', example: JWKS_CACHE_CONTROL } } },
   })
   jwks(): JwksDto {

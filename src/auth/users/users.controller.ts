@@ -20,8 +20,11 @@ export class UsersController {
 
   @Get('me')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The caller (the example protected route)' })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    summary: 'The caller (the example protected route)',
+    description: 'The user the access token names. 401 `token_invalid` when the account no longer exists.',
+  })
+  @ApiOkResponse({ type: UserDto, description: 'The caller' })
   @ApiErrors(AuthErrorCode.ServiceUnavailable)
   async me(@CurrentPrincipal() principal: AuthPrincipal): Promise<UserDto> {
     const user = await this.users.findById(principal.userId);
