@@ -104,6 +104,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       return keeper.signedIn(data, sentAt);
     },
     async logout() {
+      if (keeper.isSignedOut()) return;
       const refreshToken = await keeper.presentable();
       keeper.end('logout');
       try {

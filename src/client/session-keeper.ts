@@ -172,7 +172,7 @@ export class SessionKeeper {
       this.woke = false;
       this.channel.post({ type: 'hello' });
       await sleep(this.options.tabSyncMs);
-      if (this.signedOut()) return undefined;
+      if (this.isSignedOut()) return undefined;
       if (this.replaced(stale)) return this.current;
       epoch = this.epoch;
     }
@@ -193,8 +193,8 @@ export class SessionKeeper {
     return held;
   }
 
-  // A method, not a field read, so TypeScript does not narrow it across the awaits above.
-  private signedOut(): boolean {
+  // A method, not a field read, so TypeScript does not narrow it across awaits.
+  isSignedOut(): boolean {
     return this.status === 'signed_out';
   }
 
