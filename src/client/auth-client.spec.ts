@@ -29,7 +29,7 @@ class FakeApi {
     return { accessToken, tokenType: 'Bearer', expiresIn: this.lifetimeS, refreshToken: `rt-${this.generation}`, refreshTokenExpiresIn: 3600, sessionId: 'session-1' };
   }
 
-  readonly fetch = async (request: Request): Promise<Response> => {
+  fetch = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     const authorization = request.headers.get('authorization');
     this.seen.push({ url: request.url, authorization });
