@@ -36,8 +36,8 @@ function publicSession(held: Held): AuthSession {
   return { sessionId: held.claims.sid, userId: held.claims.sub, roles: held.claims.roles, accessTokenExpiresAt: held.expiresAt };
 }
 
-function shared({ accessToken, expiresAt, obtainedAt, refreshToken }: Held): SharedSession {
-  return { accessToken, expiresAt, obtainedAt, refreshToken };
+function shared({ accessToken, expiresAt, obtainedAt, sentAt, refreshToken }: Held): SharedSession {
+  return { accessToken, expiresAt, obtainedAt, sentAt, refreshToken };
 }
 
 /**
@@ -223,6 +223,7 @@ export class SessionKeeper {
       claims,
       expiresAt: this.clock.localDeadline(claims.exp),
       obtainedAt: Date.now(),
+      sentAt,
       refreshToken: this.options.keepsRefreshToken ? pair.refreshToken : undefined,
     };
   }
@@ -254,6 +255,7 @@ export class SessionKeeper {
     } else if (message.session.obtainedAt > this.newest) {
       const claims = readClaims(message.session.accessToken);
       if (!claims) return;
+      this.clock.observe(claims.iat, message.session.sentAt);
       const held: Held = { ...message.session, claims };
       if (!this.options.keepsRefreshToken) held.refreshToken = undefined;
       this.adopt(held, false);

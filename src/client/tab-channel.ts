@@ -7,6 +7,8 @@ export interface SharedSession {
   expiresAt: number;
   /** When the server issued it, local ms: orders sessions across tabs (newest wins). */
   obtainedAt: number;
+  /** When the request that got it was sent, local ms: every tab's ServerClock learns from it. */
+  sentAt: number;
   /** Body transport only. */
   refreshToken?: string;
 }
@@ -38,6 +40,7 @@ function isSharedSession(value: unknown): value is SharedSession {
     typeof session.accessToken === 'string' &&
     typeof session.expiresAt === 'number' &&
     typeof session.obtainedAt === 'number' &&
+    typeof session.sentAt === 'number' &&
     (session.refreshToken === undefined || typeof session.refreshToken === 'string')
   );
 }
