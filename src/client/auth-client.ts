@@ -1,4 +1,4 @@
-import createClient from 'openapi-fetch';
+import createClient, { type Middleware } from 'openapi-fetch';
 import { AuthClientError, errorCode, refusal } from './auth-client.error.js';
 import type { AuthClientOptions, AuthSession, SessionEndReason, SessionListener } from './auth-client.types.js';
 import { bearerFetch, bearerMiddleware, type Fetch } from './bearer.js';
@@ -44,7 +44,7 @@ export interface AuthClient {
   /** fetch with the Bearer token for trusted origins only; on `token_expired` one shared refresh, one retry. */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** The same as an openapi-fetch middleware. */
-  readonly middleware: ReturnType<typeof bearerMiddleware>;
+  readonly middleware: Middleware;
   /** Stops timers and leaves the tab channel. */
   close(): void;
 }

@@ -32,6 +32,17 @@ interface Held extends SharedSession {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface EventTargetLike {
+  addEventListener?(type: string, listener: () => void): void;
+  removeEventListener?(type: string, listener: () => void): void;
+}
+
+/** Where a page hears it was restored (window: pageshow) or unfrozen (document: resume); nothing outside a page. */
+function wakeTargets(): { window?: EventTargetLike; document?: EventTargetLike } {
+  const page = globalThis as { window?: EventTargetLike; document?: EventTargetLike };
+  return { window: page.window, document: page.document };
+}
+
 function publicSession(held: Held): AuthSession {
   return { sessionId: held.claims.sid, userId: held.claims.sub, roles: held.claims.roles, accessTokenExpiresAt: held.expiresAt };
 }
@@ -70,9 +81,8 @@ export class SessionKeeper {
     if (!this.channel) return;
     this.channel.post({ type: 'hello' });
     // A page restored from the back-forward cache or unfrozen may have missed the other tabs' news.
-    const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
-    target.addEventListener?.('pageshow', this.onWake);
-    target.addEventListener?.('resume', this.onWake);
+    wakeTargets().window?.addEventListener?.('pageshow', this.onWake);
+    wakeTargets().document?.addEventListener?.('resume', this.onWake);
   }
 
   get session(): AuthSession | null {
@@ -150,9 +160,8 @@ export class SessionKeeper {
     this.timer.cancel();
     this.channel?.close();
     this.listeners.clear();
-    const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
-    target.removeEventListener?.('pageshow', this.onWake);
-    target.removeEventListener?.('resume', this.onWake);
+    wakeTargets().window?.removeEventListener?.('pageshow', this.onWake);
+    wakeTargets().document?.removeEventListener?.('resume', this.onWake);
   }
 
   private refresh(stale: Held | undefined, mayBeStale: boolean): Promise<Held | undefined> {
