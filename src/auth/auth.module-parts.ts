@@ -9,6 +9,7 @@ import { AuthService } from './auth.service.js';
 import { AuthErrorFilter, AuthExceptionFilter } from './errors/auth-exception.filter.js';
 import { AuditWriter } from './events/audit-writer.js';
 import { AuthEvents } from './events/auth-events.js';
+import { AuthOutcomes } from './events/auth-outcomes.js';
 import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
 import { GlobalAuthGuard } from './guards/global-auth.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
@@ -88,6 +89,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       AuthValidationPipe,
       AuditWriter,
       AuthEvents,
+      AuthOutcomes,
       CleanupService,
       // The package's own errors keep its shape on a host's routes too (the global guard's 401s).
       { provide: APP_FILTER, useClass: AuthErrorFilter },
@@ -106,6 +108,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       UserStore,
       PasswordHasher,
       AuthEvents,
+      AuthOutcomes,
     ],
   };
 }

@@ -1,15 +1,26 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { requestContext } from './request-context.js';
 
-/** One pino logger for Fastify's request log and Nest's own messages; credentials are redacted. */
-export function createPinoLogger(level: string): Logger {
-  return pino({
+/**
+ * One pino logger for Fastify's request log and Nest's own messages; credentials are redacted, and a
+ * line written while a request is handled carries its `requestId`. Standard output unless `destination`.
+ */
+export function createPinoLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       censor: '[redacted]',
     },
-  });
+    mixin: requestIdOfLine,
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+function requestIdOfLine(): { requestId?: string } {
+  const requestId = requestContext.getStore();
+  return requestId === undefined ? {} : { requestId };
 }
 
 /** Nest's LoggerService on top of pino. */
