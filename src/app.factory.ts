@@ -8,10 +8,9 @@ import { AppModule } from './app.module.js';
 import { answerClientError } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { MethodNotAllowedFilter, routesOf } from './http/method-not-allowed.filter.js';
-import { requestIdOf, useRequestIds } from './http/request-id.js';
+import { chooseRequestId, useRequestIds } from './http/request-id.js';
 import { useSecurityHeaders } from './http/security-headers.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
-import { useRequestContext } from './logging/request-context.js';
 import { useHttpMetrics } from './metrics/http-metrics.js';
 import { HTTP_REQUEST_DURATION } from './metrics/metrics.module.js';
 import { setUpSwagger } from './swagger.js';
@@ -50,7 +49,6 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
       allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
     });
   }
-  useRequestContext(app);
   // Everything, not only the auth module's routes, answers in the contract's error shape (and 405 where due).
   app.useGlobalFilters(new MethodNotAllowedFilter(app.get(HttpAdapterHost), routes));
   setUpSwagger(app);
@@ -79,7 +77,7 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
     routerOptions: { maxParamLength: 200 },
     clientErrorHandler: answerClientError,
     // Fastify's own lines about a request (at debug) carry it as `reqId`.
-    genReqId: requestIdOf,
+    genReqId: chooseRequestId,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, options);
   usePerRequestPlumbing(app, configuration);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { PASSWORD, registerAndLogin } from './support/users.js';
+import { PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
 
 // API.md "Operating it": GET /metrics in Prometheus' text format, each named series present and moving
 // with the requests that feed it.
@@ -24,8 +24,8 @@ interface Sample {
   value: number;
 }
 
-async function scrape(): Promise<Sample[]> {
-  const response = await app.request('GET', '/metrics');
+async function scrape(target = app): Promise<Sample[]> {
+  const response = await target.request('GET', '/metrics');
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return (response.body as string)
@@ -108,6 +108,25 @@ describe('GET /metrics', () => {
     const samples = await scrape();
     expect(valueOf(samples, 'http_request_duration_seconds_bucket', { ...live, le: '+Inf' })).toBe(valueOf(samples, count, live));
     expect(samples.some((sample) => Object.values(sample.labels).some((text) => text.includes(user.sessionId)))).toBe(false);
+  });
+
+  it('counts a login refused by the rate limit as throttled', async () => {
+    const limited = await startTestApp({ RATE_LIMIT: 'on' });
+    try {
+      const email = uniqueEmail('metrics-throttled');
+      const before = await scrape(limited);
+      const statuses: number[] = [];
+      // 10 attempts per account in 5 minutes; the 11th is refused before any password check.
+      for (let attempt = 0; attempt < 11; attempt++) {
+        statuses.push((await limited.request('POST', '/auth/login', { body: { email, password: PASSWORD } })).status);
+      }
+      expect(statuses).toEqual([...Array.from({ length: 10 }, () => 401), 429]);
+      const after = await scrape(limited);
+      const delta = (outcome: string) => valueOf(after, ...logins(outcome))! - valueOf(before, ...logins(outcome))!;
+      expect([delta('failed'), delta('throttled')]).toEqual([10, 1]);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('is not there with METRICS=off', async () => {

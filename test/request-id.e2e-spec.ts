@@ -13,6 +13,7 @@ interface LogLine {
   context?: string;
   msg: string;
   requestId?: string;
+  event?: Record<string, unknown>;
 }
 
 let app: TestApp;
@@ -22,7 +23,8 @@ const logLines = (): LogLine[] => lines.map((line) => JSON.parse(line) as LogLin
 
 beforeAll(async () => {
   // Strict mode: any second presentation of a refresh token is reuse.
-  app = await startTestApp({ LOG_LEVEL: 'info', REFRESH_REUSE_GRACE: '0' }, undefined, { write: (line: string) => void lines.push(line) });
+  // debug: the error filter's reasons and Fastify's request lines are logged too.
+  app = await startTestApp({ LOG_LEVEL: 'debug', REFRESH_REUSE_GRACE: '0' }, undefined, { write: (line: string) => void lines.push(line) });
   db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await db.connect();
 });
@@ -89,12 +91,16 @@ describe('the request id in logs and events', () => {
 
     // One JSON line per event, at info, with the request's id as a field and in the event itself.
     const eventLines = logLines().filter((line) => line.context === 'AuthEvents');
-    const failedLine = eventLines.find((line) => line.requestId === failedId);
-    expect(failedLine).toMatchObject({ level: 30 });
-    expect(JSON.parse(failedLine!.msg)).toMatchObject({ type: 'login_failed', userId: user.userId, requestId: failedId, detail: { reason: 'wrong_password' } });
-    const reuseLines = eventLines.filter((line) => line.requestId === reuseId).map((line) => JSON.parse(line.msg));
-    expect(reuseLines.map((event) => event.type)).toEqual(['refresh_reuse_detected', 'session_revoked']);
-    expect(eventLines.find((line) => line.requestId === reuseId)).toMatchObject({ level: 30 });
+    expect(eventLines.find((line) => line.requestId === failedId)).toMatchObject({
+      level: 30,
+      msg: 'login_failed',
+      event: { type: 'login_failed', userId: user.userId, requestId: failedId, detail: { reason: 'wrong_password' } },
+    });
+    const reuseLines = eventLines.filter((line) => line.requestId === reuseId);
+    expect(reuseLines.map((line) => [line.level, line.msg, line.event?.requestId])).toEqual([
+      [30, 'refresh_reuse_detected', reuseId],
+      [30, 'session_revoked', reuseId],
+    ]);
 
     // Never a password, token or hash in any line.
     const all = lines.join('\n');
@@ -114,15 +120,17 @@ describe('the request id in logs and events', () => {
     const id = idOf(response)!;
     expect(id).toMatch(UUID);
     const line = logLines().find((entry) => entry.requestId === id && entry.context === 'AuthEvents');
-    expect(JSON.parse(line!.msg)).toMatchObject({ type: 'login_succeeded', sessionId: response.body.sessionId, requestId: id });
+    expect(line?.event).toMatchObject({ type: 'login_succeeded', sessionId: response.body.sessionId, requestId: id });
     await app.app.get(AuthEvents).flush();
     const { rows } = await db.query<{ type: string; session_id: string }>('SELECT type, session_id FROM auth_events WHERE request_id = $1', [id]);
     expect(rows).toEqual([{ type: 'login_succeeded', session_id: response.body.sessionId }]);
   });
 
-  it('lines written outside any request carry none', () => {
-    const started = logLines().find((line) => line.msg === 'Nest application successfully started');
-    expect(started).toBeDefined();
-    expect(started!.requestId).toBeUndefined();
+  it("is in the error filter's line about a refusal, and in Fastify's own lines about the request", async () => {
+    const id = `refused-${randomUUID()}`;
+    expect((await app.request('GET', '/users/me', { token: 'not.a.token', ...withId(id) })).status).toBe(401);
+    const mentioning = logLines().filter((line) => line.msg.includes(`(request ${id})`) || (line as { reqId?: string }).reqId === id);
+    expect(mentioning.find((line) => line.context === 'Errors')?.msg).toMatch(`GET /users/me (request ${id}): token_invalid`);
+    if (app.app.getHttpAdapter().getType() === 'fastify') expect(mentioning.map((line) => line.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
   });
 });

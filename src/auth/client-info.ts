@@ -7,6 +7,11 @@ export function clientInfoOf(request: AuthRequest): ClientInfo {
   return {
     userAgent: userAgent ? userAgent.slice(0, 512) : null,
     ip: request.ip ? request.ip.slice(0, 64) : null,
-    requestId: typeof request.id === 'string' ? request.id : null,
+    requestId: requestIdOf(request),
   };
+}
+
+/** The request's id as the host set it (Fastify's `request.id`, a middleware's `req.id` on Express). */
+export function requestIdOf(request: AuthRequest): string | null {
+  return typeof request.id === 'string' ? request.id : null;
 }

@@ -8,14 +8,14 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 const WELL_FORMED = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The caller's own id when it is well-formed, else a fresh one. */
-export function requestIdOf(request: IncomingMessage): string {
+export function chooseRequestId(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
   return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
 }
 
 /**
  * Echoes the request's id as `X-Request-Id` on every response. On Fastify the id is the adapter's
- * own (`genReqId: requestIdOf`); on Express it is set here as `req.id`, where the auth package reads
+ * own (`genReqId: chooseRequestId`); on Express it is set here as `req.id`, where the auth package reads
  * it for its events. Registered before any parser, so what a parser refuses carries it too.
  */
 export function useRequestIds(app: INestApplication): void {
@@ -28,7 +28,7 @@ export function useRequestIds(app: INestApplication): void {
     return;
   }
   app.use((request: IncomingMessage & { id?: string }, response: ServerResponse, next: () => void) => {
-    request.id = requestIdOf(request);
+    request.id = chooseRequestId(request);
     response.setHeader(REQUEST_ID_HEADER, request.id);
     next();
   });
