@@ -3,13 +3,16 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, Server } from 'node:http';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { answerClientError } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { MethodNotAllowedFilter, routesOf } from './http/method-not-allowed.filter.js';
+import { chooseRequestId, useRequestIds } from './http/request-id.js';
 import { useSecurityHeaders } from './http/security-headers.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
+import { useHttpMetrics } from './metrics/http-metrics.js';
+import { HTTP_REQUEST_DURATION } from './metrics/metrics.module.js';
 import { setUpSwagger } from './swagger.js';
 
 // Our JSON bodies are a few hundred bytes; anything near this is abuse.
@@ -23,9 +26,10 @@ const SERVER_TIMEOUTS = { requestTimeout: 10_000, headersTimeout: 10_000, connec
  * Builds the service (not yet listening) on the configured HTTP adapter: used by main.ts and by
  * every e2e test. The auth module needs none of this; it is the service's own choice of answers
  * for what no route handles (bodies that are not JSON, unknown routes, malformed requests).
+ * Logs go to standard output unless `logDestination`.
  */
-export async function createApp(configuration: Configuration, databaseUrl: string): Promise<INestApplication> {
-  const logger = createPinoLogger(configuration.http.logLevel);
+export async function createApp(configuration: Configuration, databaseUrl: string, logDestination?: DestinationStream): Promise<INestApplication> {
+  const logger = createPinoLogger(configuration.http.logLevel, logDestination);
   const module = AppModule.forRoot(configuration, databaseUrl);
   // abortOnError: false, so a start-up failure reaches main.ts as an error (a message, exit code 1).
   const options: AppOptions = { logger: new PinoLoggerService(logger), bodyParser: false, abortOnError: false };
@@ -53,6 +57,13 @@ export async function createApp(configuration: Configuration, databaseUrl: strin
 
 type AppOptions = { logger: PinoLoggerService; bodyParser: false; abortOnError: false };
 
+/** What every response gets, hooked in before any parser so that what a parser refuses gets it too. */
+function usePerRequestPlumbing(app: INestApplication, configuration: Configuration): void {
+  useSecurityHeaders(app);
+  useRequestIds(app);
+  if (configuration.metrics) useHttpMetrics(app, app.get(HTTP_REQUEST_DURATION));
+}
+
 async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration, logger: Logger) {
   const logRequests = logger.isLevelEnabled('debug');
   const adapter = new FastifyAdapter({
@@ -65,9 +76,11 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
     trustProxy: configuration.http.trustProxy,
     routerOptions: { maxParamLength: 200 },
     clientErrorHandler: answerClientError,
+    // Fastify's own lines about a request (at debug) carry it as `reqId`.
+    genReqId: chooseRequestId,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, options);
-  useSecurityHeaders(app);
+  usePerRequestPlumbing(app, configuration);
   // JSON is the only body we take; any other content type is 415. Many clients send
   // `Content-Type: application/json` with an empty body on routes that take none: that is no body.
   // Anything else goes through Fastify's parser, which refuses prototype poisoning.
@@ -82,7 +95,7 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
 
 async function createExpressApp(module: ReturnType<typeof AppModule.forRoot>, options: AppOptions, configuration: Configuration) {
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), options);
-  useSecurityHeaders(app);
+  usePerRequestPlumbing(app, configuration);
   app.set('trust proxy', configuration.http.trustProxy);
   app.set('x-powered-by', false);
   // Node's parser refuses some requests before Express sees them; answer them in our shape too.

@@ -4,6 +4,7 @@ import type { Configuration } from './config/configuration.js';
 import { withDevelopmentSecrets } from './config/development-secret.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
             configuration.redisUrl && configuration.auth.rateLimit !== false ? RedisRateLimitStorage.forUrl(configuration.redisUrl) : undefined,
         }),
         HealthModule,
+        ...(configuration.metrics ? [MetricsModule] : []),
       ],
     };
   }

@@ -11,6 +11,7 @@ import { AuthService } from './auth.service.js';
 import { AuthErrorFilter, AuthExceptionFilter } from './errors/auth-exception.filter.js';
 import { AuditWriter } from './events/audit-writer.js';
 import { AuthEvents } from './events/auth-events.js';
+import { AuthOutcomes } from './events/auth-outcomes.js';
 import { BearerOrRefreshTokenGuard } from './guards/bearer-or-refresh-token.guard.js';
 import { GlobalAuthGuard } from './guards/global-auth.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
@@ -91,6 +92,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       AuthValidationPipe,
       AuditWriter,
       AuthEvents,
+      AuthOutcomes,
       CleanupService,
       // Only with the routes: it demands the UserStore methods they need.
       ...(routes.admin ? [AdminService] : []),
@@ -111,6 +113,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       UserStore,
       PasswordHasher,
       AuthEvents,
+      AuthOutcomes,
       ...(routes.admin ? [AdminService] : []),
     ],
   };

@@ -3,6 +3,7 @@ import { AuthErrorCode } from './errors/auth-error-code.js';
 import { AuthError } from './errors/auth-error.js';
 import { AuthEventType } from './events/auth-event.js';
 import { AuthEvents } from './events/auth-events.js';
+import { AuthOutcomes, LoginOutcome } from './events/auth-outcomes.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { type ClientInfo, type IssuedTokens, SessionsService } from './sessions/sessions.service.js';
 import { type StoredUser, UserStore } from './users/user-store.js';
@@ -17,6 +18,7 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly events: AuthEvents,
+    private readonly outcomes: AuthOutcomes,
   ) {}
 
   async register(input: { email: string; password: string; displayName?: string }): Promise<StoredUser> {
@@ -40,12 +42,14 @@ export class AuthService {
     if (tokens === 'account_disabled') throw this.loginFailed(user, client, tokens, AuthErrorCode.AccountDisabled);
     if (tokens === 'password_changed') throw this.loginFailed(user, client, tokens);
     this.events.emit({ type: AuthEventType.LoginSucceeded, userId: user.id, sessionId: tokens.sessionId, ...client });
+    this.outcomes.login(LoginOutcome.Succeeded);
     return tokens;
   }
 
   /** The refusal of a login, recorded as an event (never with the email it typed: only a known account's id). */
   private loginFailed(user: StoredUser | undefined, client: ClientInfo, reason: string, code: AuthErrorCode = AuthErrorCode.InvalidCredentials): AuthError {
     this.events.emit({ type: AuthEventType.LoginFailed, userId: user?.id, ...client, detail: { reason } });
+    this.outcomes.login(code === AuthErrorCode.AccountDisabled ? LoginOutcome.Disabled : LoginOutcome.Failed);
     return new AuthError(code, { reason });
   }
 

@@ -6,6 +6,11 @@ export interface AuthRequest {
   headers: IncomingHttpHeaders;
   /** The client address as the platform resolved it (its trust-proxy setting applies). */
   ip?: string;
+  /**
+   * The request's id, as the host set it: Fastify's `request.id` (its `genReqId`), or on Express a
+   * middleware's `req.id`. It goes into the request's security events.
+   */
+  id?: unknown;
   body?: unknown;
 }
 

@@ -67,6 +67,12 @@ export { Argon2PasswordHasher } from './passwords/argon2-password-hasher.js';
  */
 export { AuthEvents, type AuthEventListener } from './events/auth-events.js';
 export { AuthEventType, type AuthEvent, type AuthEventDetail, type AuthEventDetailValue, type NewAuthEvent } from './events/auth-event.js';
+/**
+ * The outcome of every login and refresh (`LoginOutcome`, `RefreshOutcome`), for your own metrics:
+ * inject `AuthOutcomes` and `observe({ login, refresh })` (returns the function that stops it);
+ * `revocationFeedConnected` says whether this process sees other instances' revocations right now.
+ */
+export { AuthOutcomes, LoginOutcome, RefreshOutcome, type AuthOutcomeObserver } from './events/auth-outcomes.js';
 
 /**
  * The administration (`routes.admin`, on by default): the role it demands, the service behind its routes

@@ -95,8 +95,11 @@ describe('loadConfiguration', () => {
       DATABASE_URL: 'postgres://db/auth_test',
       DB_MIGRATE_ON_START: 'false',
       DB_POOL_SIZE: '5',
+      METRICS: 'off',
     });
     expect(configuration.dataDir).toBe(dataDir);
+    expect(configuration.metrics).toBe(false);
+    expect(loadConfiguration({ DATA_DIR: dataDir }).metrics).toBe(true);
     expect(configuration.http).toEqual({
       port: 8080,
       host: '127.0.0.1',
@@ -127,10 +130,11 @@ describe('loadConfiguration', () => {
   });
 
   it('names every bad variable, of the service and of the auth module together, and no value', () => {
-    const problems = problemsOf({ ACCESS_TOKEN_TTL: 'soon', PORT: '70000', JWT_SECRET: 'short-secret-value', JWT_ALGORITHM: 'none', HTTP_ADAPTER: 'koa' });
+    const problems = problemsOf({ ACCESS_TOKEN_TTL: 'soon', PORT: '70000', JWT_SECRET: 'short-secret-value', JWT_ALGORITHM: 'none', HTTP_ADAPTER: 'koa', METRICS: 'yes' });
     expect(problems.join('\n')).toMatch(/ACCESS_TOKEN_TTL/);
     expect(problems.join('\n')).toMatch(/PORT/);
     expect(problems.join('\n')).toMatch(/HTTP_ADAPTER/);
+    expect(problems.join('\n')).toMatch(/METRICS/);
     expect(problems.join('\n')).toMatch(/JWT_SECRET/);
     expect(problems.join('\n')).toMatch(/JWT_ALGORITHM/);
     expect(problems.join('\n')).not.toMatch(/short-secret-value/);

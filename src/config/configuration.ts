@@ -35,6 +35,8 @@ export interface Configuration {
   database: DatabaseConfig;
   /** Where rate-limit counters are shared (REDIS_URL); undefined: in each process's memory. */
   redisUrl: string | undefined;
+  /** GET /metrics and the per-request histogram behind it (METRICS). */
+  metrics: boolean;
   auth: AuthModuleOptions;
 }
 
@@ -67,6 +69,7 @@ export function loadConfiguration(raw: Record<string, string | undefined> = proc
       embeddedPort: env.EMBEDDED_PG_PORT ?? 54329,
     },
     redisUrl: env.REDIS_URL,
+    metrics: env.METRICS !== 'off',
     auth,
   };
 }

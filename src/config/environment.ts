@@ -45,6 +45,9 @@ export class Environment {
 
   @IsOptional() @IsIn(['fastify', 'express'])
   HTTP_ADAPTER?: string;
+
+  @IsOptional() @IsIn(['on', 'off'])
+  METRICS?: string;
 }
 
 /** Validates the service's variables (empty strings count as unset); throws naming every bad one. */

@@ -1,23 +1,31 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { type AuthEvent, AuthEvents } from '../auth/index.js';
 
-/** One pino logger for Fastify's request log and Nest's own messages; credentials are redacted. */
-export function createPinoLogger(level: string): Logger {
-  return pino({
+/** One pino logger for Fastify's request log and Nest's own messages; credentials are redacted. Standard output unless `destination`. */
+export function createPinoLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
-/** Nest's LoggerService on top of pino. */
+/**
+ * Nest's LoggerService on top of pino. A security event (AuthEvents logs each as a JSON message)
+ * becomes fields of the line, `{ requestId, event }`, so that a search by request id or event type
+ * needs no second parse; the message is the event's type.
+ */
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    const event = context === AuthEvents.name ? eventOf(message) : undefined;
+    if (event) this.logger.info({ context, requestId: event.requestId ?? undefined, event }, event.type);
+    else this.logger.info({ context }, String(message));
   }
 
   error(message: unknown, trace?: string, context?: string): void {
@@ -34,5 +42,14 @@ export class PinoLoggerService implements LoggerService {
 
   verbose(message: unknown, context?: string): void {
     this.logger.trace({ context }, String(message));
+  }
+}
+
+function eventOf(message: unknown): AuthEvent | undefined {
+  if (typeof message !== 'string' || !message.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(message) as AuthEvent;
+  } catch {
+    return undefined;
   }
 }

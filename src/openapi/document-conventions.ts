@@ -12,9 +12,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 export function applyDocumentConventions(document: OpenAPIObject): OpenAPIObject {
   const operations = operationsOf(document);
   assertUniqueOperationIds(operations);
+  declareRequestIdComponents(document);
   for (const operation of operations) {
     openPublicRoutes(operation);
     declareBodyErrors(operation);
+    declareRequestId(operation);
     addExamples(operation, document);
   }
   return sortMaps(document);
@@ -44,6 +46,32 @@ function declareBodyErrors(operation: OperationObject): void {
   if (!operation.requestBody) return;
   const answered = errorResponses([AuthErrorCode.ValidationFailed, AuthErrorCode.PayloadTooLarge, AuthErrorCode.UnsupportedMediaType]);
   for (const [status, response] of Object.entries(answered)) operation.responses[status] ??= response;
+}
+
+// The HTTP layer (src/http/request-id.ts) keeps a well-formed caller's id, or makes one, on every answer:
+// declared once under components, referred to by every operation and response.
+const REQUEST_ID_SCHEMA: SchemaObject = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$', example: '3f6c1d2e-9a8b-4c7d-8e6f-5a4b3c2d1e0f' };
+function declareRequestIdComponents(document: OpenAPIObject): void {
+  document.components ??= {};
+  document.components.parameters = {
+    ...document.components.parameters,
+    RequestId: {
+      name: 'X-Request-Id',
+      in: 'header',
+      required: false,
+      description: 'Your id for this request, echoed back and logged when well-formed; else the service makes one',
+      schema: REQUEST_ID_SCHEMA,
+    },
+  };
+  document.components.headers = { ...document.components.headers, RequestId: { description: 'The id this request is logged under', schema: REQUEST_ID_SCHEMA } };
+}
+
+function declareRequestId(operation: OperationObject): void {
+  operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/RequestId' }];
+  for (const response of Object.values(operation.responses)) {
+    if (!response || '$ref' in response) continue;
+    response.headers = { ...response.headers, 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+  }
 }
 
 // Bodies without an example get one composed from their schema's property examples.

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfiguration } from '../../src/config/configuration.js';
 
@@ -34,14 +35,15 @@ export const TEST_ENV = {
   HTTP_ADAPTER: process.env.TEST_HTTP_ADAPTER ?? 'fastify',
 } as const;
 
-/** Starts the app with the test defaults and `env` on top, listening on a free port. */
+/** Starts the app with the test defaults and `env` on top, listening on a free port; its log lines go to `logDestination` if given. */
 export async function startTestApp(
   env: Record<string, string> = {},
   databaseUrl = process.env.TEST_DATABASE_URL,
+  logDestination?: DestinationStream,
 ): Promise<TestApp> {
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (global-setup)');
   const configuration = loadConfiguration({ ...TEST_ENV, DATA_DIR: process.env.TEST_DATA_DIR, ...env });
-  const app = await createApp(configuration, databaseUrl);
+  const app = await createApp(configuration, databaseUrl, logDestination);
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();
   return {

@@ -2,6 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injecta
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { AuthRequest } from '../authenticated-request.js';
+import { requestIdOf } from '../client-info.js';
 import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, AuthErrorCode } from './auth-error-code.js';
 import { AuthError } from './auth-error.js';
 import { isDatabaseUnavailable } from './database-unavailable.js';
@@ -43,8 +45,10 @@ export class AuthExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = this.adapterHost.httpAdapter;
     const response = host.switchToHttp().getResponse();
-    const request = host.switchToHttp().getRequest();
-    const where = `${http.getRequestMethod(request)} ${http.getRequestUrl(request)}`;
+    const request = host.switchToHttp().getRequest<AuthRequest>();
+    const requestId = requestIdOf(request);
+    // The request id ties the log line to the response the client got (its X-Request-Id).
+    const where = `${http.getRequestMethod(request)} ${http.getRequestUrl(request)}${requestId ? ` (request ${requestId})` : ''}`;
     const { code, status, details, bearer, retryAfter } = this.classify(exception, where);
     if (bearer) http.setHeader(response, 'WWW-Authenticate', 'Bearer error="invalid_token"');
     if (retryAfter !== undefined) http.setHeader(response, 'Retry-After', String(retryAfter));

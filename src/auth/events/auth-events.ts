@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from './audit-writer.js';
 import { type AuthEvent, authEventJson, type NewAuthEvent, toAuthEvent } from './auth-event.js';
+import { ListenerList } from './listener-list.js';
 
 /** Called with every event, synchronously, in emission order; what it throws or rejects with is logged, never passed on. */
 export type AuthEventListener = (event: AuthEvent) => void | Promise<unknown>;
@@ -13,8 +14,7 @@ export type AuthEventListener = (event: AuthEvent) => void | Promise<unknown>;
 @Injectable()
 export class AuthEvents {
   private readonly logger = new Logger(AuthEvents.name);
-  // Replaced, never mutated, so a listener that unsubscribes (or subscribes) during delivery is safe.
-  private listeners: readonly AuthEventListener[] = [];
+  private readonly listeners = new ListenerList<AuthEventListener>();
 
   constructor(private readonly writer: AuditWriter) {}
 
@@ -27,20 +27,13 @@ export class AuthEvents {
       // A host's logger failing must not fail the request that emitted.
     }
     this.writer.enqueue(recorded);
-    for (const listener of this.listeners) this.deliver(listener, recorded);
+    for (const listener of this.listeners.all) this.deliver(listener, recorded);
     return recorded;
   }
 
   /** Calls `listener` with every event from now on; returns the function that stops it. */
   subscribe(listener: AuthEventListener): () => void {
-    this.listeners = [...this.listeners, listener];
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      const index = this.listeners.indexOf(listener);
-      if (index >= 0) this.listeners = [...this.listeners.slice(0, index), ...this.listeners.slice(index + 1)];
-    };
+    return this.listeners.add(listener);
   }
 
   /** Writes the queued events now (they are written within about 100 ms anyway); true when none is left queued. Never rejects. */

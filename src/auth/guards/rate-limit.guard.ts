@@ -8,6 +8,7 @@ import { AuthError } from '../errors/auth-error.js';
 import { clientInfoOf } from '../client-info.js';
 import { AuthEventType } from '../events/auth-event.js';
 import { AuthEvents } from '../events/auth-events.js';
+import { AuthOutcomes, LoginOutcome } from '../events/auth-outcomes.js';
 import { AuthSettings } from '../options/auth-settings.js';
 import type { RATE_LIMITS, RateLimitPolicy, RateWindow } from './rate-limit.policies.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
@@ -31,6 +32,7 @@ export class RateLimitGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly storage: RateLimitStorage,
     private readonly events: AuthEvents,
+    private readonly outcomes: AuthOutcomes,
     settings: AuthSettings,
   ) {
     this.enabled = settings.rateLimit.enabled;
@@ -78,7 +80,10 @@ export class RateLimitGuard implements CanActivate {
       // The limiter rejects with its state when over the limit, with an Error when its store failed.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       // The account is never named: a throttled login may be for an email no account has.
-      if (policy === this.policies.login) this.events.emit({ type: AuthEventType.LoginThrottled, ...clientInfoOf(request), detail: { scope } });
+      if (policy === this.policies.login) {
+        this.events.emit({ type: AuthEventType.LoginThrottled, ...clientInfoOf(request), detail: { scope } });
+        this.outcomes.login(LoginOutcome.Throttled);
+      }
       throw new AuthError(AuthErrorCode.RateLimited, { reason: name, retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) });
     }
   }

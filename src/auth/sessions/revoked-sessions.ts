@@ -53,6 +53,11 @@ export class RevokedSessions implements OnModuleDestroy {
     return new Date(Date.now() - this.retentionMs);
   }
 
+  /** Whether the feed is up now. */
+  get feedConnected(): boolean {
+    return this.downSince === 0;
+  }
+
   feedUp(): void {
     this.downSince = 0;
   }

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { type AuthEventDetail, AuthEventType } from '../events/auth-event.js';
 import { AuthEvents } from '../events/auth-events.js';
-import { AuthError } from '../errors/auth-error.js';
+import { AuthOutcomes, RefreshOutcome } from '../events/auth-outcomes.js';
+import { AuthError, type AuthErrorOptions } from '../errors/auth-error.js';
 import { AuthSettings, checkExtraClaims, type TokenSettings } from '../options/auth-settings.js';
 import { type StoredUser, UserStore } from '../users/user-store.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
@@ -12,10 +13,11 @@ import { RefreshTokenCodec } from './refresh-token-codec.js';
 import { RevokedSessions } from './revoked-sessions.js';
 import { type Revocation, type RevocationReason, type SessionRecord, SessionStore } from './session-store.js';
 
-/** Where a session was started from, shown in the session list. */
+/** Where a request came from: user agent and address are shown in the session list, the request id goes into its events. */
 export interface ClientInfo {
   userAgent: string | null;
   ip: string | null;
+  requestId?: string | null;
 }
 
 /** An access token and the refresh token of its session. */
@@ -49,6 +51,7 @@ export class SessionsService {
     private readonly revokedSessions: RevokedSessions,
     private readonly users: UserStore,
     private readonly events: AuthEvents,
+    private readonly outcomes: AuthOutcomes,
     settings: AuthSettings,
   ) {
     this.config = settings.tokens;
@@ -102,18 +105,18 @@ export class SessionsService {
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
   async refresh(refreshToken: string, client?: ClientInfo): Promise<IssuedTokens> {
     const token = this.codec.parse(refreshToken);
-    if (!token) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed or forged' });
+    if (!token) throw this.refused(RefreshOutcome.Invalid, AuthErrorCode.RefreshTokenInvalid, { reason: 'malformed or forged' });
     const outcome = await this.store.refresh(token.sessionId, token.generation, this.policy);
     switch (outcome.kind) {
       case 'unknown':
-        throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
+        throw this.refused(RefreshOutcome.Invalid, AuthErrorCode.RefreshTokenInvalid, { reason: 'unknown token' });
       case 'expired':
         await this.refuseIfDisabled(outcome.userId);
-        throw new AuthError(AuthErrorCode.RefreshTokenExpired);
+        throw this.refused(RefreshOutcome.Expired, AuthErrorCode.RefreshTokenExpired);
       case 'revoked':
         // Disabling revoked the session: say why, for as long as the account stays disabled.
         await this.refuseIfDisabled(outcome.userId);
-        throw new AuthError(AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
+        throw this.refused(RefreshOutcome.Revoked, AuthErrorCode.SessionRevoked, { reason: 'refresh of a revoked session' });
       case 'reused':
         this.events.emit({
           type: AuthEventType.RefreshReuseDetected,
@@ -124,12 +127,19 @@ export class SessionsService {
         });
         if (outcome.revocation) this.remember([outcome.revocation], client);
         await this.refuseIfDisabled(outcome.userId);
-        throw new AuthError(AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
+        throw this.refused(RefreshOutcome.Reused, AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
     const user = 'user' in outcome ? outcome.user : await this.users.findById(outcome.session.userId);
-    if (!user) throw new AuthError(AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
-    if (user.disabledAt) throw disabled();
-    return this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
+    if (!user) throw this.refused(RefreshOutcome.Invalid, AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
+    if (user.disabledAt) throw this.disabled();
+    const issued = this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
+    this.outcomes.refresh(outcome.kind === 'rotated' ? RefreshOutcome.Rotated : RefreshOutcome.Grace);
+    return issued;
+  }
+
+  private refused(outcome: RefreshOutcome, code: AuthErrorCode, options?: AuthErrorOptions): AuthError {
+    this.outcomes.refresh(outcome);
+    return new AuthError(code, options);
   }
 
   /** The session a refresh token (current or already rotated) belongs to: it names it under the MAC. */
@@ -170,7 +180,12 @@ export class SessionsService {
   }
 
   private async refuseIfDisabled(userId: string): Promise<void> {
-    if ((await this.users.findById(userId))?.disabledAt) throw disabled();
+    if ((await this.users.findById(userId))?.disabledAt) throw this.disabled();
+  }
+
+  /** A disabled account's tokens count as revoked ones. */
+  private disabled(): AuthError {
+    return this.refused(RefreshOutcome.Revoked, AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
   }
 
   private async extraClaimsOf(user: StoredUser): Promise<Record<string, unknown> | undefined> {
@@ -201,8 +216,4 @@ export class SessionsService {
       this.events.emit({ type: AuthEventType.SessionRevoked, userId, sessionId, ...client, at: revokedAt, detail });
     }
   }
-}
-
-function disabled(): AuthError {
-  return new AuthError(AuthErrorCode.AccountDisabled, { reason: 'refresh of a disabled account' });
 }
