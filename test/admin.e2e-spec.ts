@@ -152,7 +152,7 @@ describe('administration', () => {
       });
     });
 
-    it.each([UNKNOWN_UUID, 'not-a-uuid', '12345'])('answers 404 user_not_found for %s, on every user route', async (id) => {
+    it.each([UNKNOWN_UUID, 'not-a-uuid', '12345', 'x'.repeat(300)])('answers 404 user_not_found for %s, on every user route', async (id) => {
       expectErrorBody(await asAdmin('GET', `/admin/users/${id}`), 404, 'user_not_found');
       expectErrorBody(await asAdmin('PUT', `/admin/users/${id}/roles`, { roles: ['user'] }), 404, 'user_not_found');
       expectErrorBody(await asAdmin('POST', `/admin/users/${id}/disable`), 404, 'user_not_found');
