@@ -1,15 +1,35 @@
 // The password of `npm run user:create`, from standard input: never an argument, which `ps` and the
 // shell history would show.
 
-/** Typed at a prompt without echo when stdin is a terminal; else everything piped in, less one line ending. */
+// Far more than the longest password (128 characters of at most 4 bytes): a file piped by mistake stops here.
+const PIPED_MAX_BYTES = 4096;
+
+/**
+ * Typed at a prompt without echo when stdin is a terminal; else the one line piped in (its line ending
+ * dropped). Rejects what is not UTF-8 (a replacement character would silently stand in for each bad
+ * byte) and more than one line.
+ */
 export function readPassword(prompt = 'Password: '): Promise<string> {
   return process.stdin.isTTY ? promptWithoutEcho(prompt) : readPiped();
 }
 
 async function readPiped(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > PIPED_MAX_BYTES) throw new Error('the password on standard input is too long');
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new Error('the password on standard input is not UTF-8');
+  }
+  const password = text.replace(/(\r\n|\r|\n)$/, '');
+  if (/[\r\n]/.test(password)) throw new Error('the password on standard input must be one line');
+  return password;
 }
 
 // Raw mode: the terminal neither echoes nor edits, so Enter, Backspace and Ctrl-C are handled here.

@@ -30,7 +30,8 @@ async function main(): Promise<number> {
   try {
     password = await readPassword();
   } catch (error) {
-    return usageError((error as Error).message, USAGE);
+    process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT.refused;
   }
   return withAdminService(async (admin) => {
     const user = await admin.createUser({ email, password, displayName, roles }, {});

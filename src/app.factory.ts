@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { IncomingMessage, Server } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { answerClientError } from './auth/index.js';
+import { answerClientError, answerFrameworkError } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { MethodNotAllowedFilter, routesOf } from './http/method-not-allowed.filter.js';
 import { chooseRequestId, useRequestIds } from './http/request-id.js';
@@ -74,8 +74,10 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
     childLoggerFactory: logRequests ? undefined : <T>(parent: T) => parent,
     bodyLimit: BODY_LIMIT,
     trustProxy: configuration.http.trustProxy,
-    routerOptions: { maxParamLength: 200 },
+    // Node's 16 KiB header limit bounds a URL already: a longer id is the route's own 404, as on Express.
+    routerOptions: { maxParamLength: 16 * 1024 },
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // Fastify's own lines about a request (at debug) carry it as `reqId`.
     genReqId: chooseRequestId,
   });

@@ -76,6 +76,8 @@ describe('accounts', () => {
       ['an email over 254 characters', { email: `${'a'.repeat(250)}@example.test` }],
       ['an empty displayName', { displayName: '' }],
       ['a displayName over 100 characters', { displayName: 'd'.repeat(101) }],
+      ['a displayName with U+0000', { displayName: 'Ada\u0000' }],
+      ['a displayName with a control character', { displayName: 'Ada\u001b[31m' }],
       ['an unknown property', { nickname: 'ada' }],
       ['a roles property (no self-granted roles)', { roles: ['admin'] }],
     ])('refuses %s with 400 validation_failed and creates nothing', async (_label, override) => {

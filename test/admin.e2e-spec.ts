@@ -126,6 +126,10 @@ describe('administration', () => {
       ['cursor=not-a-cursor'],
       ['cursor=%2B%2F%3D'],
       [`cursor=${Buffer.from('{"after":42}').toString('base64url')}`],
+      // U+0000 would reach Postgres, whose text cannot hold it (a 500).
+      ['email=a%00b'],
+      ['email=%01'],
+      [`cursor=${Buffer.from('{"after":"a\\u0000b"}').toString('base64url')}`],
       ['page=2'],
       ['sort=email'],
     ])('answers 400 validation_failed to ?%s', async (query) => {
@@ -148,7 +152,7 @@ describe('administration', () => {
       });
     });
 
-    it.each([UNKNOWN_UUID, 'not-a-uuid', '12345'])('answers 404 user_not_found for %s, on every user route', async (id) => {
+    it.each([UNKNOWN_UUID, 'not-a-uuid', '12345', 'x'.repeat(300)])('answers 404 user_not_found for %s, on every user route', async (id) => {
       expectErrorBody(await asAdmin('GET', `/admin/users/${id}`), 404, 'user_not_found');
       expectErrorBody(await asAdmin('PUT', `/admin/users/${id}/roles`, { roles: ['user'] }), 404, 'user_not_found');
       expectErrorBody(await asAdmin('POST', `/admin/users/${id}/disable`), 404, 'user_not_found');
@@ -198,6 +202,39 @@ describe('administration', () => {
       const user = await registerAndLogin(app, 'bad-roles');
       expectErrorBody(await asAdmin('PUT', `/admin/users/${user.userId}/roles`, body), 400, 'validation_failed');
       expect((await asAdmin('GET', `/admin/users/${user.userId}`)).body.roles).toEqual(['user']);
+    });
+  });
+
+  describe('concurrent changes of one user', () => {
+    it('audit roles changes as a chain: each from is what the one before left, the last to is what stays', async () => {
+      const user = await registerAndLogin(app, 'roles-race');
+      const sets = ['a', 'b', 'c', 'd', 'e', 'f'].map((role) => [role]);
+      for (const answer of await Promise.all(sets.map((roles) => asAdmin('PUT', `/admin/users/${user.userId}/roles`, { roles })))) {
+        expect(answer.status).toBe(200);
+      }
+      const details = (await eventsOf('roles_changed', user.userId, sets.length)).map((row) => row.detail as { from: string[]; to: string[] });
+      expect(details).toHaveLength(sets.length);
+      expect(details[0].from).toEqual(['user']);
+      for (let index = 1; index < details.length; index++) expect(details[index].from).toEqual(details[index - 1].to);
+      expect((await asAdmin('GET', `/admin/users/${user.userId}`)).body.roles).toEqual(details[details.length - 1].to);
+    });
+
+    it('audit disable and enable racing each other: the last event is the state that stays', async () => {
+      const user = await registerAndLogin(app, 'toggle-race');
+      const toggles = Array.from({ length: 8 }, (_, index) => asAdmin('POST', `/admin/users/${user.userId}/${index % 2 ? 'enable' : 'disable'}`));
+      for (const answer of await Promise.all(toggles)) expect(answer.status).toBe(204);
+      const disabled = (await asAdmin('GET', `/admin/users/${user.userId}`)).body.disabledAt !== null;
+      const expected = disabled ? 'account_disabled' : 'account_enabled';
+      let types: string[] = [];
+      // Until the batch writer has written the event of the state that stays (or 10 s).
+      for (let waited = 0; types.at(-1) !== expected && waited <= 10_000; waited += 50) {
+        await sleep(50);
+        const { rows } = await db.query(`SELECT type FROM auth_events WHERE user_id = $1 AND type IN ('account_disabled', 'account_enabled') ORDER BY id`, [user.userId]);
+        types = rows.map((row) => row.type as string);
+      }
+      // Alternating, starting with a disabling, ending with the state the account is in.
+      types.forEach((type, index) => expect(type).toBe(index % 2 ? 'account_enabled' : 'account_disabled'));
+      expect(types.at(-1)).toBe(expected);
     });
   });
 

@@ -283,6 +283,21 @@ describe('errors', () => {
       expect((await app.request('GET', '/health/live')).status).toBe(200);
     });
 
+    it.each([
+      ['GET', '/auth/sessions/%ZZ'],
+      ['DELETE', '/auth/sessions/%E0%A4%A'],
+    ])('%s %s (a malformed URL) gets 400 validation_failed with nosniff, echoing nothing', async (method, path) => {
+      const response = await app.request(method, path);
+      expectErrorBody(response, 400, 'validation_failed', [path]);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('an over-long id reaches its route: 404 session_not_found', async () => {
+      const { accessToken } = await registerAndLogin(app, 'long-id');
+      expectErrorBody(await app.request('DELETE', `/auth/sessions/${'a'.repeat(1000)}`, { token: accessToken }), 404, 'session_not_found');
+    });
+
     it('a long but acceptable Bearer token gets 401 token_invalid, not a 500', async () => {
       const token = `${'a'.repeat(4000)}.${'b'.repeat(4000)}.${'c'.repeat(4000)}`;
       expectErrorBody(await app.request('GET', '/users/me', { token }), 401, 'token_invalid', [token]);

@@ -15,7 +15,7 @@ interface Run {
   stderr: string;
 }
 
-async function run(script: 'user-create' | 'user-roles', args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
+async function run(script: 'user-create' | 'user-roles', args: string[], env: Record<string, string>, stdin: string | Buffer = ''): Promise<Run> {
   const child = spawn(process.execPath, [`dist/scripts/${script}.js`, ...args], { env: { PATH: process.env.PATH, ...env } });
   let stdout = '';
   let stderr = '';
@@ -69,6 +69,30 @@ describe('user:create and user:roles', () => {
     const tokens = await login(app, email, password);
     expect(await rolesOf(tokens.accessToken)).toEqual(['user']);
     expect((await app.request('GET', '/users/me', { token: tokens.accessToken })).body.displayName).toBe('Ada');
+  });
+
+  it.each([
+    ['a lone CR', '\r'],
+    ['no line ending', ''],
+  ])('drops %s at the end of the piped password too', async (_label, ending) => {
+    const email = uniqueEmail('cli-ending');
+    expect((await run('user-create', ['--email', email], env, `${PASSWORD}${ending}`)).code).toBe(0);
+    expect((await login(app, email)).accessToken).toEqual(expect.any(String));
+  });
+
+  it.each([
+    // Decoded leniently, each bad byte would become U+FFFD: another password than the one typed.
+    ['a password that is not UTF-8', Buffer.concat([Buffer.from('p'), Buffer.from([0xe4]), Buffer.from('ssword-123\n')]), /not UTF-8/],
+    ['two lines', `${PASSWORD}\nsecond line\n`, /one line/],
+    ['a file piped by mistake', 'x'.repeat(100_000), /too long/],
+  ])('refuses %s with exit 1, creates nothing and echoes nothing', async (_label, stdin, message) => {
+    const email = uniqueEmail('cli-stdin-bad');
+    const refused = await run('user-create', ['--email', email], env, stdin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(message);
+    expect(refused.stderr + refused.stdout).not.toContain('ssword-123');
+    expect(refused.stderr + refused.stdout).not.toContain('second line');
+    expect((await db.query('SELECT 1 FROM auth_users WHERE email = $1', [email])).rowCount).toBe(0);
   });
 
   it('refuses a taken email with exit 1 and a message', async () => {

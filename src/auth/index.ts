@@ -50,7 +50,7 @@ export { RedisRateLimitStorage, type RedisRateLimitStorageOptions } from './guar
 export { AuthError, type AuthErrorOptions } from './errors/auth-error.js';
 export { AuthErrorCode } from './errors/auth-error-code.js';
 /** Answers any error as `{statusCode, error, message, code}`; bind it globally to answer everything so. */
-export { AuthExceptionFilter, answerClientError, type ErrorBody } from './errors/auth-exception.filter.js';
+export { AuthExceptionFilter, answerClientError, answerFrameworkError, type ErrorBody } from './errors/auth-exception.filter.js';
 /** The error body as documented in OpenAPI. */
 export { ErrorDto } from './dto/error.dto.js';
 

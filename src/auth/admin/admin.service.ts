@@ -82,20 +82,13 @@ export class AdminService {
    * marks it disabled, under the lock a login takes to start its session: no login slips through.
    */
   async disable(id: string, by: AdminActor): Promise<void> {
-    const user = await this.get(id);
-    let updated: StoredUser | undefined;
-    await this.sessions.endAllAndChange(user.id, 'account_disabled', async () => (updated = await this.users.setDisabled(user.id, true)), {
-      client: by.client,
-      actor: by.userId,
-    });
-    found(updated);
-    if (!user.disabledAt) this.record(AuthEventType.AccountDisabled, user, by);
+    const { id: userId } = await this.get(id);
+    await this.sessions.endAllAndChange(userId, 'account_disabled', () => this.setDisabled(userId, true, by), { client: by.client, actor: by.userId });
   }
 
   async enable(id: string, by: AdminActor): Promise<void> {
-    const user = await this.get(id);
-    found(await this.users.setDisabled(user.id, false));
-    if (user.disabledAt) this.record(AuthEventType.AccountEnabled, user, by);
+    const { id: userId } = await this.get(id);
+    await this.sessions.changeUser(userId, () => this.setDisabled(userId, false, by));
   }
 
   async listSessions(id: string): Promise<SessionRecord[]> {
@@ -129,10 +122,22 @@ export class AdminService {
     return this.changeRoles(found(await this.users.findByEmail(normalizeEmail(email))), valid.roles, by);
   }
 
-  private async changeRoles(user: StoredUser, roles: string[], by: AdminActor): Promise<StoredUser> {
-    const updated = found(await this.users.setRoles(user.id, roles));
-    if (!sameRoles(user.roles, updated.roles)) this.record(AuthEventType.RolesChanged, user, by, { from: user.roles, to: updated.roles });
-    return updated;
+  // Under the user's lock, read again and written, so that of two concurrent changes each event says
+  // what the other left (`from`), and the last event written is the state that stays.
+  private changeRoles(user: StoredUser, roles: string[], by: AdminActor): Promise<StoredUser> {
+    return this.sessions.changeUser(user.id, async () => {
+      const before = await this.get(user.id);
+      const updated = found(await this.users.setRoles(user.id, roles));
+      if (!sameRoles(before.roles, updated.roles)) this.record(AuthEventType.RolesChanged, updated, by, { from: before.roles, to: updated.roles });
+      return updated;
+    });
+  }
+
+  /** Runs under the user's lock (see changeRoles). */
+  private async setDisabled(userId: string, disabled: boolean, by: AdminActor): Promise<void> {
+    const before = await this.get(userId);
+    const updated = found(await this.users.setDisabled(userId, disabled));
+    if (Boolean(before.disabledAt) !== disabled) this.record(disabled ? AuthEventType.AccountDisabled : AuthEventType.AccountEnabled, updated, by);
   }
 
   private record(type: AuthEventType, user: StoredUser, by: AdminActor, detail: Record<string, readonly string[]> = {}): void {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { normalizeEmail } from '../dto/email.transform.js';
+import { NoControlCharacters } from '../dto/no-control-characters.js';
 
 export const USERS_PAGE_DEFAULT = 20;
 export const USERS_PAGE_MAX = 100;
@@ -16,6 +17,7 @@ export class ListUsersQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(254)
+  @NoControlCharacters()
   email?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: USERS_PAGE_MAX, default: USERS_PAGE_DEFAULT })

@@ -20,6 +20,7 @@ describe('user cursor', () => {
     ['a non-string after', Buffer.from('{"after":42}').toString('base64url')],
     ['an empty after', Buffer.from('{"after":""}').toString('base64url')],
     ['an after longer than an email can be', encodeUserCursor('a'.repeat(255))],
+    ['an after with U+0000', encodeUserCursor('a\u0000@b.c')],
   ])('refuses %s', (_label, cursor) => {
     expect(decodeUserCursor(cursor)).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { NormalizeEmail } from './email.transform.js';
+import { NoControlCharacters } from './no-control-characters.js';
 import { NormalizePassword, NotOnlyWhitespace } from './password.transform.js';
 
 export class RegisterDto {
@@ -21,5 +22,6 @@ export class RegisterDto {
   @IsOptional()
   @IsString()
   @Length(1, 100)
+  @NoControlCharacters()
   displayName?: string;
 }

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuthRequest } from '../authenticated-request.js';
 import { requestIdOf } from '../client-info.js';
@@ -109,6 +109,26 @@ export function errorBody(code: AuthErrorCode, status: number, details?: string[
     code,
     ...(details?.length ? { details } : {}),
   };
+}
+
+/**
+ * Fastify's `frameworkErrors`. Its router refuses a malformed URL (`%ZZ`) before any hook or filter runs,
+ * and would answer in its own shape (`code: "FST_ERR_BAD_URL"`, the URL echoed, no nosniff); this
+ * answers in the contract's.
+ */
+export function answerFrameworkError(error: { statusCode?: number }, _request: unknown, reply: { raw: ServerResponse; hijack(): unknown }): void {
+  const code = (error.statusCode ?? 500) < 500 ? AuthErrorCode.ValidationFailed : AuthErrorCode.InternalError;
+  const status = AUTH_ERROR_STATUS[code];
+  const body = JSON.stringify(errorBody(code, status));
+  // On the raw response, as answerClientError on the socket: the package needs none of Fastify's types.
+  reply.hijack();
+  reply.raw.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  reply.raw.end(body);
 }
 
 /**

@@ -131,17 +131,28 @@ export class PostgresSessionStore extends SessionStore {
     change: () => Promise<unknown>,
     exceptSessionId?: string,
   ): Promise<Revocation[]> {
+    return this.locked(userId, async (manager) => {
+      // Revoked first and committed: should the change fail, the other sessions are gone and the
+      // old password still holds — never a new password (or a disabled account) with an old session alive.
+      const revoked = await this.revokeAllOfUserWith(manager, userId, reason, exceptSessionId);
+      await change();
+      return revoked;
+    });
+  }
+
+  withUserLock<T>(userId: string, task: () => Promise<T>): Promise<T> {
+    return this.locked(userId, task);
+  }
+
+  /** `task` gets the locked connection's manager. */
+  private async locked<T>(userId: string, task: (manager: EntityManager) => Promise<T>): Promise<T> {
     // A session-level lock on a connection of its own, held while the host's store writes the change.
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.query(`SELECT pg_advisory_lock(${USER_LOCK})`, [userId]);
       try {
-        // Revoked first and committed: should the change fail, the other sessions are gone and the
-        // old password still holds — never a new password (or a disabled account) with an old session alive.
-        const revoked = await this.revokeAllOfUserWith(runner.manager, userId, reason, exceptSessionId);
-        await change();
-        return revoked;
+        return await task(runner.manager);
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(${USER_LOCK})`, [userId]);
       }

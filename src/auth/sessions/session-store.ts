@@ -66,6 +66,9 @@ export abstract class SessionStore {
   /** Applies the rotation rules to the token of `generation` in family `sessionId`, atomically. */
   abstract refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome>;
 
+  /** Runs `task` holding the user's lock (the one `create` and `revokeAllAndChange` take): one change of a user at a time. */
+  abstract withUserLock<T>(userId: string, task: () => Promise<T>): Promise<T>;
+
   /**
    * A password change or a disabled account: revokes every session of the user but `exceptSessionId`,
    * then runs `change`, holding the lock `create` takes throughout — so a login that checked the old

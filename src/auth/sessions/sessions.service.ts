@@ -102,6 +102,11 @@ export class SessionsService {
     this.remember(await this.store.revokeAllAndChange(userId, reason, change, options.keepSessionId), options.client, options.actor);
   }
 
+  /** Runs `change` of the user's account while no other such change, and no login of the user, runs. */
+  changeUser<T>(userId: string, change: () => Promise<T>): Promise<T> {
+    return this.store.withUserLock(userId, change);
+  }
+
   /** Rotates a refresh token per the contract's rules; a reused token revokes its whole family. */
   async refresh(refreshToken: string, client?: ClientInfo): Promise<IssuedTokens> {
     const token = this.codec.parse(refreshToken);
