@@ -193,7 +193,9 @@ export class SessionKeeper {
     const answer = await this.options.refresh(refreshToken);
     if (epoch !== this.epoch) return this.status === 'signed_in' ? this.current : undefined;
     if ('ended' in answer) {
-      this.end(answer.ended);
+      // Restoring, an unknown token (no cookie yet, say) means there was no session to restore.
+      const nothingToRestore = this.status === 'unknown' && answer.ended === 'refresh_token_invalid';
+      this.end(nothingToRestore ? undefined : answer.ended);
       return undefined;
     }
     const held = this.issued(answer.pair, answer.sentAt);
