@@ -295,6 +295,32 @@ describe('createAuthClient', () => {
       expect(two.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout_all' }]]);
     });
 
+    it('a logout is not undone by a refresh of that session answered after it', async () => {
+      const api = new FakeApi();
+      const one = tab(api);
+      const two = tab(api);
+      await one.client.login({ email: 'a@example.test', password: 'pw' });
+      await until(() => two.changes.length > 0);
+      // Two's refresh was answered after one's logout began, but before the logout's message reached it.
+      api.expired.add((await two.client.getAccessToken())!);
+      const refreshed = (await two.client.fetch(`${API}/users/me`)).status;
+      await until(() => one.changes.length > 1);
+      const now = Date.now();
+      Date.now = () => now - 1000;
+      await one.client.logout();
+      Date.now = realNow;
+      await until(() => two.signOuts().length > 0);
+      // And a tab still broadcasting that session afterwards does not sign the others back in.
+      const late = new BroadcastChannel(`auth-client ${API}/`);
+      late.postMessage({ type: 'session', session: { accessToken: (await api.pair()).accessToken, expiresAt: now + 60_000, obtainedAt: now + 1, sentAt: now } });
+      late.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(refreshed).toBe(200);
+      expect(two.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout' }]]);
+      expect(one.changes.at(-1)).toEqual([null, { type: 'signed_out', reason: 'logout' }]);
+      expect(await one.client.getAccessToken()).toBeNull();
+    });
+
     it('a new tab adopts the session of the others instead of refreshing', async () => {
       const api = new FakeApi();
       const one = tab(api);
