@@ -37,7 +37,8 @@ class FakeApi {
     if (url.pathname === '/auth/login') return json(200, this.pair());
     if (url.pathname === '/auth/refresh') {
       this.refreshes += 1;
-      this.refreshBodies.push(await request.json());
+      const body = await request.text(); // empty with the cookie transport
+      this.refreshBodies.push(body ? JSON.parse(body) : undefined);
       return this.refreshAnswer?.() ?? json(200, this.pair());
     }
     if (url.pathname === '/auth/logout') return new Response(null, { status: 204 });
@@ -227,6 +228,14 @@ describe('createAuthClient', () => {
     expect(emptyChanges).toEqual([[null, { type: 'signed_out' }]]);
   });
 
+  it('restoring from a cookie when there is none ends without a reason', async () => {
+    const api = new FakeApi();
+    api.refreshAnswer = () => refused(401, 'refresh_token_invalid');
+    const { client, changes } = clientOf(api, { transport: 'cookie' });
+    expect(await client.getSession()).toBeNull();
+    expect(changes).toEqual([[null, { type: 'signed_out' }]]);
+  });
+
   it('logout forgets the session and tells the listeners once', async () => {
     const api = new FakeApi();
     const { client, signOuts } = clientOf(api);
@@ -261,6 +270,55 @@ describe('createAuthClient', () => {
       await one.client.logout();
       await until(() => two.signOuts().length > 0);
       expect(two.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout' }]]);
+    });
+
+    it('logoutAll signs the other tabs out before the server revokes their session', async () => {
+      const api = new FakeApi();
+      let revoked = false;
+      const fetch = api.fetch;
+      api.fetch = async (request) => {
+        if (new URL(request.url).pathname === '/auth/logout-all') {
+          await until(() => two.signOuts().length > 0);
+          revoked = true;
+          // The other tab's request, now that the server has revoked the session.
+          await two.client.fetch(`${API}/users/me`);
+          return new Response(null, { status: 204 });
+        }
+        return revoked && request.headers.has('authorization') ? refused(401, 'session_revoked') : fetch(request);
+      };
+      const one = tab(api);
+      const two = tab(api);
+      await one.client.login({ email: 'a@example.test', password: 'pw' });
+      await until(() => two.changes.length > 0);
+      await one.client.logoutAll();
+      expect(one.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout_all' }]]);
+      expect(two.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout_all' }]]);
+    });
+
+    it('a logout is not undone by a refresh of that session answered after it', async () => {
+      const api = new FakeApi();
+      const one = tab(api);
+      const two = tab(api);
+      await one.client.login({ email: 'a@example.test', password: 'pw' });
+      await until(() => two.changes.length > 0);
+      // Two's refresh was answered after one's logout began, but before the logout's message reached it.
+      api.expired.add((await two.client.getAccessToken())!);
+      const refreshed = (await two.client.fetch(`${API}/users/me`)).status;
+      await until(() => one.changes.length > 1);
+      const now = Date.now();
+      Date.now = () => now - 1000;
+      await one.client.logout();
+      Date.now = realNow;
+      await until(() => two.signOuts().length > 0);
+      // And a tab still broadcasting that session afterwards does not sign the others back in.
+      const late = new BroadcastChannel(`auth-client ${API}/`);
+      late.postMessage({ type: 'session', session: { accessToken: (await api.pair()).accessToken, expiresAt: now + 60_000, obtainedAt: now + 1, sentAt: now } });
+      late.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(refreshed).toBe(200);
+      expect(two.signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout' }]]);
+      expect(one.changes.at(-1)).toEqual([null, { type: 'signed_out', reason: 'logout' }]);
+      expect(await one.client.getAccessToken()).toBeNull();
     });
 
     it('a new tab adopts the session of the others instead of refreshing', async () => {

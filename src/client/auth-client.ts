@@ -30,7 +30,7 @@ export interface AuthClient {
   login(credentials: { email: string; password: string }): Promise<AuthSession>;
   /** Ends the session here and in every tab at once, then on the server (errors reaching it are swallowed). */
   logout(): Promise<void>;
-  /** Ends every session of the user on the server, then here and in every tab. */
+  /** Ends the session here and in every tab at once, then every session of the user on the server (a refusal rejects). */
   logoutAll(): Promise<void>;
   sessions(): Promise<SessionInfo[]>;
   revokeSession(id: string): Promise<void>;
@@ -114,9 +114,12 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       }
     },
     async logoutAll() {
-      const { error, response } = await api.POST('/auth/logout-all', authorized);
-      if (!response.ok && response.status !== 401) throw refusal(response, error);
+      const token = await keeper.accessToken();
+      if (!token) return;
+      // Every tab signs out before the server revokes, as with logout: none meets a `session_revoked` first.
       keeper.end('logout_all');
+      const { error, response } = await api.POST('/auth/logout-all', { credentials, headers: { Authorization: `Bearer ${token}` } });
+      if (!response.ok && response.status !== 401) throw refusal(response, error);
     },
     async sessions() {
       const { data, error, response } = await api.GET('/auth/sessions', authorized);

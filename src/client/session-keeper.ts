@@ -63,6 +63,8 @@ export class SessionKeeper {
   private status: 'unknown' | 'signed_in' | 'signed_out' = 'unknown';
   /** obtainedAt of the newest session known here, or when the last one ended: older news is ignored. */
   private newest = 0;
+  /** The session last ended here or in another tab: it cannot come back, whatever its timestamps say. */
+  private ended: string | undefined;
   /** Bumped whenever the session is replaced or ended, so a refresh answer for an old one is dropped. */
   private epoch = 0;
   private inflight: Promise<Held | undefined> | undefined;
@@ -140,7 +142,8 @@ export class SessionKeeper {
   }
 
   /** Ends the session here (once), tells the other tabs when it was a live one here, and forgets its tokens. */
-  end(reason: SessionEndReason | undefined, at = Date.now(), broadcast = true): void {
+  end(reason: SessionEndReason | undefined, at = Date.now(), broadcast = true, sessionId = this.current?.claims.sid): void {
+    this.ended = sessionId ?? this.ended;
     if (this.status === 'signed_out') return;
     const wasSignedIn = this.status === 'signed_in';
     this.status = 'signed_out';
@@ -152,7 +155,7 @@ export class SessionKeeper {
     void Promise.resolve()
       .then(() => this.options.storage?.remove())
       .catch(() => undefined);
-    if (wasSignedIn && broadcast) this.channel?.post({ type: 'signed_out', reason, at });
+    if (wasSignedIn && broadcast) this.channel?.post({ type: 'signed_out', reason, at, sessionId });
     this.emit(null, reason ? { type: 'signed_out', reason } : { type: 'signed_out' });
   }
 
@@ -193,7 +196,9 @@ export class SessionKeeper {
     const answer = await this.options.refresh(refreshToken);
     if (epoch !== this.epoch) return this.status === 'signed_in' ? this.current : undefined;
     if ('ended' in answer) {
-      this.end(answer.ended);
+      // Restoring, an unknown token (no cookie yet, say) means there was no session to restore.
+      const nothingToRestore = this.status === 'unknown' && answer.ended === 'refresh_token_invalid';
+      this.end(nothingToRestore ? undefined : answer.ended);
       return undefined;
     }
     const held = this.issued(answer.pair, answer.sentAt);
@@ -260,10 +265,12 @@ export class SessionKeeper {
     if (message.type === 'hello') {
       if (this.status === 'signed_in' && this.current) this.channel?.post({ type: 'session', session: shared(this.current) });
     } else if (message.type === 'signed_out') {
-      if (message.at >= (this.current?.obtainedAt ?? 0)) this.end(message.reason, message.at, false);
+      // Also a session refreshed here after the other tab ended it (the answer beat the message).
+      const same = message.sessionId !== undefined && message.sessionId === this.current?.claims.sid;
+      if (same || message.at >= (this.current?.obtainedAt ?? 0)) this.end(message.reason, message.at, false, message.sessionId);
     } else if (message.session.obtainedAt > this.newest) {
       const claims = readClaims(message.session.accessToken);
-      if (!claims) return;
+      if (!claims || claims.sid === this.ended) return;
       this.clock.observe(claims.iat, message.session.sentAt);
       const held: Held = { ...message.session, claims };
       if (!this.options.keepsRefreshToken) held.refreshToken = undefined;

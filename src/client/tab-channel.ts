@@ -16,7 +16,7 @@ export interface SharedSession {
 export type TabMessage =
   | { type: 'hello' }
   | { type: 'session'; session: SharedSession }
-  | { type: 'signed_out'; reason: SessionEndReason | undefined; at: number };
+  | { type: 'signed_out'; reason: SessionEndReason | undefined; at: number; sessionId?: string };
 
 export interface TabChannel {
   post(message: TabMessage): void;
