@@ -385,6 +385,10 @@ describe('a team app on Express using the package from its npm pack tarball', ()
     expect(me.body.roles).toEqual(['admin', 'user']);
   });
 
+  it('starts without the admin routes when its UserStore cannot serve them (nothing asked of the team)', async () => {
+    expect((await call(guarded, 'GET', '/admin/users')).status).toBe(404);
+  });
+
   it('serves @Public() team routes without a token, and the team exception in the team shape', async () => {
     const hello = await call(guarded, 'GET', '/team/hello');
     expectStatus(hello, 200);

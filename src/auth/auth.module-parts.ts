@@ -1,9 +1,9 @@
-import type { DynamicModule } from '@nestjs/common';
+import { type DynamicModule, Logger } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AdminController } from './admin/admin.controller.js';
-import { AdminService } from './admin/admin.service.js';
+import { ADMIN_STORE_METHODS, AdminService } from './admin/admin.service.js';
 import { AUTH_MODULE_OPTIONS } from './auth.constants.js';
 import { AuthController } from './auth.controller.js';
 import type { AuthModuleExtras } from './auth.options.js';
@@ -48,7 +48,7 @@ import { AuthValidationPipe } from './validation.pipe.js';
  * `@Roles()` resolve anywhere; the options arrive through AUTH_MODULE_OPTIONS and are checked once.
  */
 export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtras): DynamicModule {
-  const routes = { register: true, sessions: true, users: true, admin: true, ...extras.routes };
+  const routes = { register: true, sessions: true, users: true, admin: adminRoutesByDefault(extras), ...extras.routes };
   return {
     ...definition,
     global: true,
@@ -117,4 +117,18 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
       ...(routes.admin ? [AdminService] : []),
     ],
   };
+}
+
+/**
+ * The admin routes are on when the UserStore can serve them (the package's own can). A store of a team's
+ * without `list`, `setRoles` or `setDisabled` leaves them off, said once at start; asked for with
+ * `routes: { admin: true }`, such a store fails the start-up instead (AdminService), naming what is missing.
+ */
+function adminRoutesByDefault(extras: AuthModuleExtras): boolean {
+  const store = extras.userStore ?? PostgresUserStore;
+  const missing = ADMIN_STORE_METHODS.filter((method) => typeof (store.prototype as Record<string, unknown>)[method] !== 'function');
+  if (missing.length && extras.routes?.admin === undefined) {
+    new Logger('AuthModule').log(`admin routes not mounted: ${store.name} has no ${missing.join(', ')} (routes: { admin: true } demands them)`);
+  }
+  return missing.length === 0;
 }

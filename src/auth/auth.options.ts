@@ -101,8 +101,9 @@ export interface AuthRoutesOptions {
   users?: boolean;
   /**
    * `/admin/...`: managing users (list, roles, disable, enable) and their sessions, for the `admin`
-   * role. Needs a UserStore with `list`, `setRoles` and `setDisabled` (start-up fails naming the
-   * missing one). Default `true`.
+   * role. Needs a UserStore with `list`, `setRoles` and `setDisabled`. Default: on when the store has
+   * them (the package's own does), else off with a log line; `true` with a store lacking one fails the
+   * start-up naming it.
    */
   admin?: boolean;
 }

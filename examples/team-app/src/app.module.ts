@@ -43,8 +43,7 @@ async function tenantClaims(dataSource: DataSource, user: StoredUser): Promise<{
         extraClaims: (user: StoredUser) => tenantClaims(dataSource, user),
       }),
       userStore: TeamUserStore,
-      // TeamUserStore has no listing, roles or disabling methods, so the admin routes stay unmounted.
-      routes: { admin: false },
+      // TeamUserStore has no listing, roles or disabling methods: the admin routes are simply not mounted.
       globalGuard: process.env.TEAM_GLOBAL_GUARD !== 'false',
     }),
   ],

@@ -36,7 +36,7 @@ describe('AdminService', () => {
     expect(problems).toHaveLength(3);
     for (const method of ['list', 'setRoles', 'setDisabled']) expect(problems.join('\n')).toContain(`UserStore.${method}()`);
     expect(problems[0]).toContain('MinimalUserStore');
-    expect(problems[0]).toContain('routes: { admin: false }');
+    expect(problems[0]).toContain('routes.admin unset or false');
   });
 
   it('names only what is missing', () => {

@@ -28,7 +28,7 @@ export interface UserPage {
 }
 
 /** The UserStore methods the administration needs beyond the required ones. */
-const ADMIN_STORE_METHODS = ['list', 'setRoles', 'setDisabled'] as const;
+export const ADMIN_STORE_METHODS = ['list', 'setRoles', 'setDisabled'] as const;
 type AdminUserStore = UserStore & Required<Pick<UserStore, (typeof ADMIN_STORE_METHODS)[number]>>;
 
 /**
@@ -51,7 +51,7 @@ export class AdminService {
     const missing = ADMIN_STORE_METHODS.filter((method) => typeof users[method] !== 'function');
     if (missing.length) {
       throw new ConfigurationError(
-        missing.map((method) => `the admin routes need UserStore.${method}(), which ${users.constructor.name} lacks: implement it, or set routes: { admin: false }`),
+        missing.map((method) => `the admin routes need UserStore.${method}(), which ${users.constructor.name} lacks: implement it, or leave routes.admin unset or false`),
       );
     }
     this.users = users as AdminUserStore;

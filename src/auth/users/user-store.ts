@@ -49,8 +49,8 @@ export abstract class UserStore {
     return true;
   }
 
-  // What the administration routes need: a store without them gets those routes refused at start-up
-  // (`routes: { admin: false }` leaves them out).
+  // What the administration routes need: without them those routes are not mounted, and asking for
+  // them (`routes: { admin: true }`) fails the start-up naming what is missing.
 
   /** Users in email order, per `query`. */
   list?(query: UserListQuery): Promise<StoredUser[]>;
