@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AdminController } from './admin/admin.controller.js';
-import { ADMIN_STORE_METHODS, AdminService } from './admin/admin.service.js';
+import { AdminService, missingAdminStoreMethods } from './admin/admin.service.js';
 import { AUTH_MODULE_OPTIONS } from './auth.constants.js';
 import { AuthController } from './auth.controller.js';
 import type { AuthModuleExtras } from './auth.options.js';
@@ -126,7 +126,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
  */
 function adminRoutesByDefault(extras: AuthModuleExtras): boolean {
   const store = extras.userStore ?? PostgresUserStore;
-  const missing = ADMIN_STORE_METHODS.filter((method) => typeof (store.prototype as Record<string, unknown>)[method] !== 'function');
+  const missing = missingAdminStoreMethods(store.prototype as object);
   if (missing.length && extras.routes?.admin === undefined) {
     new Logger('AuthModule').log(`admin routes not mounted: ${store.name} has no ${missing.join(', ')} (routes: { admin: true } demands them)`);
   }

@@ -28,8 +28,13 @@ export interface UserPage {
 }
 
 /** The UserStore methods the administration needs beyond the required ones. */
-export const ADMIN_STORE_METHODS = ['list', 'setRoles', 'setDisabled'] as const;
+const ADMIN_STORE_METHODS = ['list', 'setRoles', 'setDisabled'] as const;
 type AdminUserStore = UserStore & Required<Pick<UserStore, (typeof ADMIN_STORE_METHODS)[number]>>;
+
+/** Which of them `store` (a UserStore, or its class's prototype) lacks. */
+export function missingAdminStoreMethods(store: object): string[] {
+  return ADMIN_STORE_METHODS.filter((method) => typeof (store as Record<string, unknown>)[method] !== 'function');
+}
 
 /**
  * Managing other users: list, roles, disable and enable, their sessions; and creating users (the
@@ -48,7 +53,7 @@ export class AdminService {
     private readonly validation: AuthValidationPipe,
   ) {
     // At start-up, not as a 500 on the first request.
-    const missing = ADMIN_STORE_METHODS.filter((method) => typeof users[method] !== 'function');
+    const missing = missingAdminStoreMethods(users);
     if (missing.length) {
       throw new ConfigurationError(
         missing.map((method) => `the admin routes need UserStore.${method}(), which ${users.constructor.name} lacks: implement it, or leave routes.admin unset or false`),
