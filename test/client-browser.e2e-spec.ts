@@ -27,7 +27,6 @@ const describeInBrowser = available || process.env.CI === 'true' ? describe : de
 interface Recorded {
   at: number;
   answeredAt: number;
-  method: string;
   path: string;
   accessToken: string | null;
   /** Body transport: the JSON body of a refresh, with the refresh token presented. */
@@ -35,7 +34,6 @@ interface Recorded {
   status: number;
   code?: string;
   issued?: string;
-  issuedAccessToken?: string;
 }
 
 interface TabEvent {
@@ -160,7 +158,6 @@ describeInBrowser('client in three browser tabs (Chromium)', () => {
         const debuggerOfThird = await context.newCDPSession(third);
         await debuggerOfThird.send('Debugger.enable');
         await debuggerOfThird.send('Debugger.pause');
-        const asleepFrom = Date.now();
         await sleep(SLEEP_MS);
         const wokeAt = Date.now();
         await debuggerOfThird.send('Debugger.resume');
@@ -199,7 +196,6 @@ describeInBrowser('client in three browser tabs (Chromium)', () => {
           const stale = presented.filter((request) => JSON.parse(request.presented!).refreshToken !== newestBefore(request.at)?.issued);
           expect(stale).toEqual([]);
         }
-        expect(wokeAt - asleepFrom).toBeGreaterThan(GRACE_S * 1000);
 
         // Logout in one tab: all three are signed out within a fraction of a second.
         const loggedOutAt = await first.evaluate(async () => {

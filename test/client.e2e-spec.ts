@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createClient from 'openapi-fetch';
 import pg from 'pg';
+import { readClaims } from '../src/client/access-token.js';
 import { type AuthClient, createAuthClient, type SessionChange, type TokenStorage } from '../src/client/index.js';
 import { freePort, httpRequest, type ServiceProcess, startServiceProcess } from './support/service-process.js';
 import { PASSWORD, uniqueEmail } from './support/users.js';
@@ -100,7 +101,7 @@ describe('client (Node, body transport) against the running service', () => {
 
   const generationOf = async (sessionId: string) =>
     (await db.query<{ generation: number }>('SELECT generation FROM auth_sessions WHERE id = $1', [sessionId])).rows[0].generation;
-  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number; iat: number; sid: string };
+  const claimsOf = (token: string) => readClaims(token)!;
   /** Until the server's clock has passed the token's exp (both run on this machine's clock). */
   const untilExpired = (token: string) => sleep(Math.max(claimsOf(token).exp * 1000 - realNow() + 50, 0));
   /** The client believes its access token expired: its clock runs ahead (the server's does not). */
@@ -258,7 +259,7 @@ describe('client (Node, body transport) against the running service', () => {
     beforeEach(() => seen.splice(0));
 
     it('never to another origin, however alike its URL; to an origin named trusted, yes', async () => {
-      const { client } = await signedIn();
+      const { client, email } = await signedIn();
       await client.fetch(`${elsewhereUrl}/x`);
       await client.fetch(`${elsewhereUrl}/${service.baseUrl}/auth/claims?next=${service.baseUrl}`);
       const api = createClient<Record<string, never>>({ baseUrl: elsewhereUrl });
@@ -267,7 +268,6 @@ describe('client (Node, body transport) against the running service', () => {
       expect(seen).toEqual([undefined, undefined, undefined]);
       const trusting = createAuthClient({ baseUrl: service.baseUrl, transport: 'body', autoRefresh: false, trustedOrigins: [elsewhereUrl] });
       clients.push(trusting);
-      const { email } = await signedIn();
       await trusting.login({ email, password: PASSWORD });
       await trusting.fetch(`${elsewhereUrl}/z`);
       expect(seen[3]).toBe(`Bearer ${await trusting.getAccessToken()}`);

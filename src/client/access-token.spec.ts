@@ -1,5 +1,4 @@
 import { readClaims, ServerClock } from './access-token.js';
-import { refreshDueAt } from './refresh-timer.js';
 
 const jwt = (claims: unknown) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
@@ -26,15 +25,5 @@ describe('ServerClock', () => {
       // Three phases seen: the estimate is within the smallest phase gap (0.001 s here) plus latency.
       expect((10_000_006 + 2) * 1000 - offset - clock.localDeadline(10_000_006 + 2)).toBeLessThan(100);
     }
-  });
-});
-
-describe('refreshDueAt', () => {
-  it('comes before the deadline by 15 % of the time left and a jitter of up to 10 %, within bounds', () => {
-    expect(refreshDueAt(10_000, 0, 0)).toBe(8_500);
-    expect(refreshDueAt(10_000, 0, 1)).toBe(7_500);
-    expect(refreshDueAt(900_000, 0, 0)).toBe(840_000);
-    expect(refreshDueAt(900_000, 0, 1)).toBe(810_000);
-    expect(refreshDueAt(1_000, 0, 0)).toBe(750);
   });
 });

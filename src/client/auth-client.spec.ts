@@ -71,6 +71,13 @@ function clientOf(api: FakeApi, options: Partial<AuthClientOptions> = {}) {
   return { client, changes, signOuts: () => changes.filter(([session]) => session === null) };
 }
 
+/** A client of `api`, logged in, and its first access token. */
+async function signedIn(api: FakeApi, options: Partial<AuthClientOptions> = {}) {
+  const made = clientOf(api, options);
+  await made.client.login({ email: 'a@example.test', password: 'pw' });
+  return { ...made, token: (await made.client.getAccessToken())! };
+}
+
 const tokenOf = async (response: Response) => ((await response.json()) as { token: string }).token;
 
 describe('createAuthClient', () => {
@@ -81,8 +88,7 @@ describe('createAuthClient', () => {
 
   it('shares one refresh among 50 callers whose token has expired here', async () => {
     const api = new FakeApi();
-    const { client } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
+    const { client } = await signedIn(api);
     const skewed = realNow() + 1000 * api.lifetimeS;
     Date.now = () => skewed;
     const tokens = await Promise.all(Array.from({ length: 50 }, () => client.getAccessToken()));
@@ -92,9 +98,7 @@ describe('createAuthClient', () => {
 
   it('on 401 token_expired refreshes once for all waiting requests and retries each once', async () => {
     const api = new FakeApi();
-    const { client } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
-    const stale = (await client.getAccessToken())!;
+    const { client, token: stale } = await signedIn(api);
     api.expired.add(stale);
     const responses = await Promise.all(Array.from({ length: 50 }, () => client.fetch(`${API}/users/me`)));
     expect(responses.map((response) => response.status)).toEqual(Array(50).fill(200));
@@ -106,9 +110,7 @@ describe('createAuthClient', () => {
 
   it('returns the second 401 to the caller instead of refreshing again', async () => {
     const api = new FakeApi();
-    const { client } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
-    const first = (await client.getAccessToken())!;
+    const { client, token: first } = await signedIn(api);
     api.expired.add(first);
     const originalPair = api.pair.bind(api);
     api.pair = () => {
@@ -125,10 +127,9 @@ describe('createAuthClient', () => {
     'ends the session once on %s, and asks the server no more',
     async (code) => {
       const api = new FakeApi();
-      const { client, signOuts } = clientOf(api);
-      await client.login({ email: 'a@example.test', password: 'pw' });
+      const { client, signOuts, token } = await signedIn(api);
       api.refreshAnswer = () => refused(code === 'account_disabled' ? 403 : 401, code);
-      api.expired.add((await client.getAccessToken())!);
+      api.expired.add(token);
       const responses = await Promise.all(Array.from({ length: 10 }, () => client.fetch(`${API}/users/me`)));
       expect(responses.map((response) => response.status)).toEqual(Array(10).fill(401));
       expect(api.refreshes).toBe(1);
@@ -140,21 +141,16 @@ describe('createAuthClient', () => {
 
   it('ends the session on a Bearer request refused as session_revoked', async () => {
     const api = new FakeApi();
-    const { client, signOuts } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
     const fetch = api.fetch;
     api.fetch = async (request) => (new URL(request.url).pathname === '/users/me' ? refused(401, 'session_revoked') : fetch(request));
-    const { client: revoked, signOuts: revokedSignOuts } = clientOf(api);
-    await revoked.login({ email: 'a@example.test', password: 'pw' });
-    await Promise.all([revoked.fetch(`${API}/users/me`), revoked.fetch(`${API}/users/me`)]);
-    expect(revokedSignOuts()).toEqual([[null, { type: 'signed_out', reason: 'session_revoked' }]]);
-    expect(signOuts()).toEqual([]);
+    const { client, signOuts } = await signedIn(api);
+    await Promise.all([client.fetch(`${API}/users/me`), client.fetch(`${API}/users/me`)]);
+    expect(signOuts()).toEqual([[null, { type: 'signed_out', reason: 'session_revoked' }]]);
   });
 
   it('keeps the session through a refresh failing for want of a network, and says so to the caller', async () => {
     const api = new FakeApi();
-    const { client, signOuts } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
+    const { client, signOuts } = await signedIn(api);
     api.refreshAnswer = () => refused(503, 'service_unavailable');
     const skewed = realNow() + 1000 * api.lifetimeS;
     Date.now = () => skewed;
@@ -166,9 +162,7 @@ describe('createAuthClient', () => {
 
   it('sends the Bearer token to trusted origins only, and never over an Authorization of the caller', async () => {
     const api = new FakeApi();
-    const { client } = clientOf(api, { trustedOrigins: ['https://files.example.test'] });
-    await client.login({ email: 'a@example.test', password: 'pw' });
-    const token = await client.getAccessToken();
+    const { client, token } = await signedIn(api, { trustedOrigins: ['https://files.example.test'] });
     for (const url of [
       `${API}/users/me`,
       'https://files.example.test/x',
@@ -186,9 +180,8 @@ describe('createAuthClient', () => {
   it('works as an openapi-fetch middleware, retrying once on expiry', async () => {
     const createClient = (await import('openapi-fetch')).default;
     const api = new FakeApi();
-    const { client } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
-    api.expired.add((await client.getAccessToken())!);
+    const { client, token } = await signedIn(api);
+    api.expired.add(token);
     const typed = createClient<{ '/users/me': { get: { responses: { 200: { content: { 'application/json': { token: string } } } } } } }>({
       baseUrl: API,
       fetch: api.fetch,
@@ -203,8 +196,7 @@ describe('createAuthClient', () => {
   it('keeps the refresh token in the storage given, and presents a newer one written there by someone else', async () => {
     const api = new FakeApi();
     const storage = memoryStorage();
-    const { client } = clientOf(api, { storage });
-    await client.login({ email: 'a@example.test', password: 'pw' });
+    const { client } = await signedIn(api, { storage });
     expect(storage.value).toBe('rt-1');
     storage.value = 'rt-from-another-process';
     const skewed = realNow() + 1000 * api.lifetimeS;
@@ -238,8 +230,7 @@ describe('createAuthClient', () => {
 
   it('logout forgets the session and tells the listeners once', async () => {
     const api = new FakeApi();
-    const { client, signOuts } = clientOf(api);
-    await client.login({ email: 'a@example.test', password: 'pw' });
+    const { client, signOuts } = await signedIn(api);
     await client.logout();
     await client.logout();
     expect(signOuts()).toEqual([[null, { type: 'signed_out', reason: 'logout' }]]);
@@ -312,7 +303,7 @@ describe('createAuthClient', () => {
       await until(() => two.signOuts().length > 0);
       // And a tab still broadcasting that session afterwards does not sign the others back in.
       const late = new BroadcastChannel(`auth-client ${API}/`);
-      late.postMessage({ type: 'session', session: { accessToken: (await api.pair()).accessToken, expiresAt: now + 60_000, obtainedAt: now + 1, sentAt: now } });
+      late.postMessage({ type: 'session', session: { accessToken: (api.pair()).accessToken, expiresAt: now + 60_000, obtainedAt: now + 1, sentAt: now } });
       late.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(refreshed).toBe(200);

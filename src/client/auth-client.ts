@@ -1,11 +1,11 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import { AuthClientError, errorCode, refusal } from './auth-client.error.js';
-import type { AuthClientOptions, AuthSession, SessionEndReason, SessionListener } from './auth-client.types.js';
-import { bearerFetch, bearerMiddleware, type Fetch } from './bearer.js';
+import { errorCode, refusal } from './auth-client.error.js';
+import type { AuthClientOptions, AuthSession, Fetch, SessionEndReason, SessionListener } from './auth-client.types.js';
+import { bearerFetch, bearerMiddleware } from './bearer.js';
 import type { components, paths } from './openapi-types.js';
 import { refreshLock } from './refresh-lock.js';
 import { type RefreshAnswer, SessionKeeper } from './session-keeper.js';
-import { trustedOriginTest } from './trusted-origins.js';
+import { pageUrl, trustedOriginTest } from './trusted-origins.js';
 
 type Schemas = components['schemas'];
 export type User = Schemas['UserDto'];
@@ -66,7 +66,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const credentials: 'include' | 'omit' = byCookie ? 'include' : 'omit';
   const timeoutMs = options.timeoutMs ?? 15_000;
   const crossTab = options.crossTab ?? isBrowserPage();
-  const channelName = crossTab ? `auth-client ${new URL(options.baseUrl, (globalThis as { location?: { href?: string } }).location?.href).href}` : undefined;
+  const channelName = crossTab ? `auth-client ${new URL(options.baseUrl, pageUrl()).href}` : undefined;
   const carrying = (refreshToken: string | undefined) => (byCookie || !refreshToken ? { headers: CSRF_HEADER } : { body: { refreshToken } });
 
   const refresh = async (refreshToken: string | undefined): Promise<RefreshAnswer> => {
@@ -144,4 +144,3 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   };
 }
 
-export { AuthClientError };

@@ -1,6 +1,9 @@
 /** How the refresh token travels: an HttpOnly cookie the page never sees, or the JSON body. */
 export type AuthTransport = 'cookie' | 'body';
 
+/** What every request of the client goes through. */
+export type Fetch = (input: Request) => Promise<Response>;
+
 /**
  * Where the body transport keeps its refresh token (`localStorage`, React Native's secure store, a
  * file...). Calls may be async. Without one the token lives in memory (shared with other tabs).
@@ -48,7 +51,7 @@ export interface AuthClientOptions {
   /** Further origins (or URLs, of which the origin counts) that get the Bearer token. */
   trustedOrigins?: string[];
   /** The fetch every request goes through (default: the global fetch). */
-  fetch?: (input: Request) => Promise<Response>;
+  fetch?: Fetch;
   /**
    * Share the session with the other tabs of this origin (BroadcastChannel) and serialise their
    * refreshes (Web Locks). Default: on in a browser page, off elsewhere (a Node process may hold

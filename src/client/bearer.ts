@@ -1,8 +1,7 @@
 import type { Middleware } from 'openapi-fetch';
 import { errorCode } from './auth-client.error.js';
+import type { Fetch } from './auth-client.types.js';
 import type { SessionKeeper } from './session-keeper.js';
-
-export type Fetch = (input: Request) => Promise<Response>;
 
 interface BearerContext {
   keeper: SessionKeeper;
@@ -45,15 +44,22 @@ async function settle(context: BearerContext, response: Response, token: string,
   return retried;
 }
 
+/** `request` with the Bearer token when it is to get one (and a token there is), with its copy for a retry. */
+async function authorize(context: BearerContext, request: Request): Promise<{ authorized: Request; token: string; retry: Request } | undefined> {
+  if (!wantsToken(context, request)) return undefined;
+  const token = await context.keeper.accessToken();
+  if (!token) return undefined;
+  const retry = request.clone();
+  return { authorized: withToken(request, token), token, retry };
+}
+
 /** A fetch that sends the Bearer token to trusted origins only, refreshing and retrying once on expiry. */
 export function bearerFetch(context: BearerContext, fetch: Fetch): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const request = new Request(input, init);
-    if (!wantsToken(context, request)) return fetch(request);
-    const token = await context.keeper.accessToken();
-    if (!token) return fetch(request);
-    const retry = request.clone();
-    return settle(context, await fetch(withToken(request, token)), token, retry, fetch);
+    const sending = await authorize(context, request);
+    if (!sending) return fetch(request);
+    return settle(context, await fetch(sending.authorized), sending.token, sending.retry, fetch);
   };
 }
 
@@ -62,13 +68,10 @@ export function bearerMiddleware(context: BearerContext): Middleware {
   const sent = new WeakMap<Request, { token: string; retry: Request }>();
   return {
     async onRequest({ request }) {
-      if (!wantsToken(context, request)) return undefined;
-      const token = await context.keeper.accessToken();
-      if (!token) return undefined;
-      const retry = request.clone();
-      const authorized = withToken(request, token);
-      sent.set(authorized, { token, retry });
-      return authorized;
+      const sending = await authorize(context, request);
+      if (!sending) return undefined;
+      sent.set(sending.authorized, { token: sending.token, retry: sending.retry });
+      return sending.authorized;
     },
     async onResponse({ request, response, options }) {
       const entry = sent.get(request);

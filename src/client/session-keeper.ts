@@ -114,7 +114,7 @@ export class SessionKeeper {
   /** The server called `token` expired: a newer token, refreshing once for every caller at the same time. */
   async afterExpired(token: string): Promise<string | null> {
     const held = this.current;
-    if (!held || this.status !== 'signed_in') return null;
+    if (!held) return null;
     if (held.accessToken !== token && Date.now() < held.expiresAt) return held.accessToken;
     return (await this.refresh(held, false))?.accessToken ?? null;
   }
@@ -126,10 +126,7 @@ export class SessionKeeper {
   }
 
   async signedIn(pair: TokenPair, sentAt: number): Promise<AuthSession> {
-    const held = this.issued(pair, sentAt);
-    await this.keep(held);
-    this.adopt(held, true);
-    return publicSession(held);
+    return publicSession(await this.take(pair, sentAt));
   }
 
   /** Body transport: the refresh token to present now; undefined with the cookie. */
@@ -194,17 +191,14 @@ export class SessionKeeper {
       return undefined;
     }
     const answer = await this.options.refresh(refreshToken);
-    if (epoch !== this.epoch) return this.status === 'signed_in' ? this.current : undefined;
+    if (epoch !== this.epoch) return this.current;
     if ('ended' in answer) {
       // Restoring, an unknown token (no cookie yet, say) means there was no session to restore.
       const nothingToRestore = this.status === 'unknown' && answer.ended === 'refresh_token_invalid';
       this.end(nothingToRestore ? undefined : answer.ended);
       return undefined;
     }
-    const held = this.issued(answer.pair, answer.sentAt);
-    await this.keep(held);
-    this.adopt(held, true);
-    return held;
+    return this.take(answer.pair, answer.sentAt);
   }
 
   // A method, not a field read, so TypeScript does not narrow it across awaits.
@@ -220,12 +214,20 @@ export class SessionKeeper {
 
   private refreshAhead(late: boolean): void {
     const held = this.current;
-    if (!held || this.status !== 'signed_in') return;
+    if (!held) return;
     this.refresh(held, late).catch(() => {
       // Not a final answer (network, 5xx, 429): try again later, backing off, while nothing newer came.
       this.failures += 1;
       if (this.current === held) this.timer.scheduleIn(Math.min(1000 * 2 ** this.failures, 30_000));
     });
+  }
+
+  /** A pair the server just issued: kept (storage), adopted here and told to the other tabs. */
+  private async take(pair: TokenPair, sentAt: number): Promise<Held> {
+    const held = this.issued(pair, sentAt);
+    await this.keep(held);
+    this.adopt(held, true);
+    return held;
   }
 
   private issued(pair: TokenPair, sentAt: number): Held {
@@ -250,7 +252,7 @@ export class SessionKeeper {
   }
 
   private adopt(held: Held, broadcast: boolean): void {
-    const sameSession = this.status === 'signed_in' && this.current?.claims.sid === held.claims.sid;
+    const sameSession = this.current?.claims.sid === held.claims.sid;
     if (!sameSession) this.epoch += 1;
     this.current = held;
     this.status = 'signed_in';
@@ -263,7 +265,7 @@ export class SessionKeeper {
 
   private receive(message: TabMessage): void {
     if (message.type === 'hello') {
-      if (this.status === 'signed_in' && this.current) this.channel?.post({ type: 'session', session: shared(this.current) });
+      if (this.current) this.channel?.post({ type: 'session', session: shared(this.current) });
     } else if (message.type === 'signed_out') {
       // Also a session refreshed here after the other tab ended it (the answer beat the message).
       const same = message.sessionId !== undefined && message.sessionId === this.current?.claims.sid;

@@ -1,5 +1,5 @@
 /** The page's own URL, when there is one, so a relative base URL means "this origin". */
-function pageUrl(): string | undefined {
+export function pageUrl(): string | undefined {
   return (globalThis as { location?: { href?: string } }).location?.href;
 }
 
