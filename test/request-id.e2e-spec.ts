@@ -58,10 +58,11 @@ describe('X-Request-Id', () => {
     expect(first).not.toBe(second);
   });
 
-  it('is on error responses too: unknown route, bad JSON, wrong content type, no token, wrong method', async () => {
+  it('is on error responses too: unknown route, malformed URL, bad JSON, wrong content type, no token, wrong method', async () => {
     const json = { 'content-type': 'application/json' };
     const cases = [
       ['GET', '/no/such/route', {}, 404],
+      ['GET', '/auth/sessions/%ZZ', {}, 400],
       ['POST', '/auth/login', { rawBody: '{"email":', headers: json }, 400],
       ['POST', '/auth/login', { rawBody: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
       ['GET', '/users/me', {}, 401],

@@ -22,7 +22,8 @@ export function httpRequestDuration(registry: Registry): Histogram<Labels> {
 
 /**
  * Times every response into `histogram`: one hook (Fastify) or middleware (Express) and one
- * observation per request. Registered before any parser, so what a parser refuses is counted too.
+ * observation per request. Registered before any parser, so what a parser refuses is counted too (not
+ * what Fastify's router refuses before any hook, a malformed URL: answerFrameworkError).
  */
 export function useHttpMetrics(app: INestApplication, histogram: Histogram<Labels>): void {
   const adapter = app.getHttpAdapter();

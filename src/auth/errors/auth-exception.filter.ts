@@ -116,7 +116,7 @@ export function errorBody(code: AuthErrorCode, status: number, details?: string[
  * and would answer in its own shape (`code: "FST_ERR_BAD_URL"`, the URL echoed, no nosniff); this
  * answers in the contract's.
  */
-export function answerFrameworkError(error: { statusCode?: number }, _request: unknown, reply: { raw: ServerResponse; hijack(): unknown }): void {
+export function answerFrameworkError(error: { statusCode?: number }, request: AuthRequest, reply: { raw: ServerResponse; hijack(): unknown }): void {
   const code = (error.statusCode ?? 500) < 500 ? AuthErrorCode.ValidationFailed : AuthErrorCode.InternalError;
   const status = AUTH_ERROR_STATUS[code];
   const body = JSON.stringify(errorBody(code, status));
@@ -127,6 +127,8 @@ export function answerFrameworkError(error: { statusCode?: number }, _request: u
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+    // No hook runs for these: the id the host gave the request (Fastify's genReqId) is echoed here.
+    ...(requestIdOf(request) ? { 'X-Request-Id': requestIdOf(request)! } : {}),
   });
   reply.raw.end(body);
 }
