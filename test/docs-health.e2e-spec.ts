@@ -280,27 +280,27 @@ describe('security headers', () => {
 
   it('X-Content-Type-Options: nosniff on every response: success, error, docs, and errors answered before any route', async () => {
     const user = await registerAndLogin(app, 'nosniff');
-    const responses: [string, { status: number; headers: Headers }][] = [
-      ['health', await app.request('GET', '/health/live')],
-      ['register', await app.request('POST', '/auth/register', { body: { email: uniqueEmail(), password: PASSWORD } })],
-      ['users/me', await app.request('GET', '/users/me', { token: user.accessToken })],
-      ['401', await app.request('GET', '/users/me')],
-      ['404', await app.request('GET', '/nope')],
-      ['405', await app.request('GET', '/auth/login')],
-      ['malformed JSON', await app.request('POST', '/auth/login', { rawBody: '{"email":', headers: json })],
-      ['415', await app.request('POST', '/auth/login', { rawBody: 'x', headers: { 'content-type': 'text/plain' } })],
-      ['413', await app.request('POST', '/auth/login', { rawBody: `{"password": "${'p'.repeat(20_000)}"}`, headers: json })],
-      ['docs-json', await app.request('GET', '/docs-json')],
-      ['logout 204', await app.request('POST', '/auth/logout', { token: user.accessToken })],
+    const responses: [string, number, { status: number; headers: Headers }][] = [
+      ['health', 200, await app.request('GET', '/health/live')],
+      ['register', 201, await app.request('POST', '/auth/register', { body: { email: uniqueEmail(), password: PASSWORD } })],
+      ['users/me', 200, await app.request('GET', '/users/me', { token: user.accessToken })],
+      ['401', 401, await app.request('GET', '/users/me')],
+      ['404', 404, await app.request('GET', '/nope')],
+      ['405', 405, await app.request('GET', '/auth/login')],
+      ['malformed JSON', 400, await app.request('POST', '/auth/login', { rawBody: '{"email":', headers: json })],
+      ['415', 415, await app.request('POST', '/auth/login', { rawBody: 'x', headers: { 'content-type': 'text/plain' } })],
+      ['413', 413, await app.request('POST', '/auth/login', { rawBody: `{"password": "${'p'.repeat(20_000)}"}`, headers: json })],
+      ['docs-json', 200, await app.request('GET', '/docs-json')],
+      ['logout 204', 204, await app.request('POST', '/auth/logout', { token: user.accessToken })],
     ];
     const docs = await fetch(`${app.baseUrl}/docs`);
     await docs.text();
-    responses.push(['docs', docs]);
+    responses.push(['docs', 200, docs]);
     const asset = await fetch(`${app.baseUrl}/docs/swagger-ui.css`);
     await asset.text();
-    responses.push(['docs asset', asset]);
-    for (const [label, response] of responses) {
-      expect({ label, header: response.headers.get('x-content-type-options') }).toEqual({ label, header: 'nosniff' });
+    responses.push(['docs asset', 200, asset]);
+    for (const [label, status, response] of responses) {
+      expect({ label, status: response.status, header: response.headers.get('x-content-type-options') }).toEqual({ label, status, header: 'nosniff' });
     }
   });
 

@@ -1,5 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { components, paths } from '../src/client/openapi-types.js';
+import { setCookieOf } from './support/http-contract.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { PASSWORD, uniqueEmail } from './support/users.js';
 
@@ -22,7 +23,6 @@ describe('a client generated from openapi.json', () => {
   afterAll(() => app.close());
 
   const bearer = (pair: TokenPair) => ({ authorization: `Bearer ${pair.accessToken}` });
-  const refreshCookieOf = (response: Response) => response.headers.getSetCookie().find((cookie) => cookie.startsWith('refresh_token='))!.split(';')[0];
 
   it('drives register → login → /users/me → refresh (body, then cookie) → logout with precise types', async () => {
     const email = uniqueEmail('typed-client');
@@ -48,9 +48,11 @@ describe('a client generated from openapi.json', () => {
     expect(rotated.data!.refreshToken).not.toBe(pair.refreshToken);
 
     // The cookie alone, as a browser would send it, with the declared X-Requested-With header.
+    const cookie = setCookieOf(rotated.response, 'refresh_token');
+    expect(cookie?.value).toBe(rotated.data!.refreshToken);
     const byCookie = await client.POST('/auth/refresh', {
       params: { header: { 'X-Requested-With': 'openapi-fetch' } },
-      headers: { cookie: refreshCookieOf(rotated.response) },
+      headers: { cookie: `refresh_token=${cookie!.value}` },
     });
     expect(byCookie.response.status).toBe(200);
     const current = byCookie.data!;

@@ -39,7 +39,7 @@ export interface SetCookie {
 }
 
 /** The Set-Cookie header for `name`, or undefined when the response sets no such cookie. */
-export function setCookieOf(response: TestResponse, name: string): SetCookie | undefined {
+export function setCookieOf(response: { headers: Headers }, name: string): SetCookie | undefined {
   for (const header of response.headers.getSetCookie()) {
     const [pair, ...rest] = header.split(';').map((part) => part.trim());
     const eq = pair.indexOf('=');
