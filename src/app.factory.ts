@@ -8,8 +8,8 @@ import { AppModule } from './app.module.js';
 import { answerClientError, answerFrameworkError } from './auth/index.js';
 import type { Configuration } from './config/configuration.js';
 import { MethodNotAllowedFilter, routesOf } from './http/method-not-allowed.filter.js';
-import { chooseRequestId, useRequestIds } from './http/request-id.js';
-import { useSecurityHeaders } from './http/security-headers.js';
+import { chooseRequestId } from './http/request-id.js';
+import { useResponseHeaders } from './http/response-headers.js';
 import { createPinoLogger, PinoLoggerService } from './logging/pino-logger.service.js';
 import { useHttpMetrics } from './metrics/http-metrics.js';
 import { HTTP_REQUEST_DURATION } from './metrics/metrics.module.js';
@@ -59,8 +59,7 @@ type AppOptions = { logger: PinoLoggerService; bodyParser: false; abortOnError: 
 
 /** What every response gets, hooked in before any parser so that what a parser refuses gets it too. */
 function usePerRequestPlumbing(app: INestApplication, configuration: Configuration): void {
-  useSecurityHeaders(app);
-  useRequestIds(app);
+  useResponseHeaders(app);
   if (configuration.metrics) useHttpMetrics(app, app.get(HTTP_REQUEST_DURATION));
 }
 

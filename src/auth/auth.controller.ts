@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res, Us
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BEARER_SECURITY } from './auth.constants.js';
 import { AuthService } from './auth.service.js';
-import type { AuthRequest } from './authenticated-request.js';
+import type { AuthenticatedRequest, AuthRequest } from './authenticated-request.js';
 import { clientInfoOf } from './client-info.js';
 import { ApiErrors } from './decorators/api-errors.decorator.js';
 import { CurrentPrincipal } from './decorators/auth-principal.decorator.js';
@@ -169,7 +169,9 @@ export class AuthController {
     description: 'What the guard verified: user id, session id, roles and the token\'s times. Answers without touching the database.',
   })
   @ApiOkResponse({ type: ClaimsDto, description: 'The claims' })
-  claims(@CurrentPrincipal() principal: AuthPrincipal): ClaimsDto {
+  // The request rather than @CurrentPrincipal(): a custom parameter goes through the class's pipe (a
+  // promise per request), and this route is what a guarded route costs at the least.
+  claims(@Req() { user: principal }: AuthenticatedRequest): ClaimsDto {
     return { sub: principal.userId, sid: principal.sessionId, roles: principal.roles, iat: principal.issuedAt, exp: principal.expiresAt };
   }
 

@@ -1,6 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
 /**
  * Swagger UI's page loads its own scripts and styles only; the page and the UI itself style inline,
  * and its icons are data: URIs.
@@ -18,23 +15,7 @@ export const DOCS_CONTENT_SECURITY_POLICY = [
 
 const DOCS = /^\/docs(?:[/?#]|$)/;
 
-/**
- * `X-Content-Type-Options: nosniff` on every response, and the CSP on /docs. Registered before any
- * parser or route, so errors those answer carry them too.
- */
-export function useSecurityHeaders(app: INestApplication): void {
-  const adapter = app.getHttpAdapter();
-  if (adapter.getType() === 'fastify') {
-    adapter.getInstance().addHook('onRequest', (request: { url: string }, reply: { header(name: string, value: string): void }, done: () => void) => {
-      reply.header('X-Content-Type-Options', 'nosniff');
-      if (DOCS.test(request.url)) reply.header('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
-      done();
-    });
-    return;
-  }
-  app.use((request: IncomingMessage, response: ServerResponse, next: () => void) => {
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    if (DOCS.test(request.url ?? '')) response.setHeader('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
-    next();
-  });
+/** Swagger UI's pages, which get the Content-Security-Policy. */
+export function isDocsUrl(url: string): boolean {
+  return url.startsWith('/docs') && DOCS.test(url);
 }

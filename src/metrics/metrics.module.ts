@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AuthMetrics } from './auth-metrics.js';
-import { httpRequestDuration } from './http-metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { RequestDurationHistogram } from './request-duration-histogram.js';
 
 /** The token of the HTTP histogram, which app.factory.ts hooks into the adapter. */
 export const HTTP_REQUEST_DURATION = Symbol('HTTP_REQUEST_DURATION');
@@ -22,7 +22,7 @@ export const HTTP_REQUEST_DURATION = Symbol('HTTP_REQUEST_DURATION');
         return registry;
       },
     },
-    { provide: HTTP_REQUEST_DURATION, inject: [Registry], useFactory: httpRequestDuration },
+    { provide: HTTP_REQUEST_DURATION, inject: [Registry], useFactory: (registry: Registry) => new RequestDurationHistogram(registry) },
     AuthMetrics,
   ],
 })

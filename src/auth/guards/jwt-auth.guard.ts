@@ -7,7 +7,7 @@ import type { AuthenticatedRequest } from '../authenticated-request.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
 import { RevokedSessions } from '../sessions/revoked-sessions.js';
-import { bearerTokenOf } from '../strategies/jwt.strategy.js';
+import { presentedBearerTokenOf } from '../strategies/jwt.strategy.js';
 import type { AuthPrincipal } from '../tokens/access-token.js';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.js';
 import { requiredRoles } from './roles.guard.js';
@@ -58,7 +58,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   authenticate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { [VERIFIED]?: true }>();
     if (request[VERIFIED]) return true;
-    const cached = this.verifiedTokens?.principalFor(bearerTokenOf(request));
+    const cached = this.verifiedTokens?.principalFor(presentedBearerTokenOf(request));
     if (cached === undefined) return this.authenticateWithStrategy(context, request);
     request.user = this.fromCache(cached, context);
     request[VERIFIED] = true;

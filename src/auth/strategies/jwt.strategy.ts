@@ -14,15 +14,21 @@ const BEARER = /^bearer /i;
 const WHITESPACE = /\s/;
 
 /**
+ * What follows `Bearer ` in the Authorization header, unchecked. Enough to look the token up among
+ * verified ones: none holds whitespace, so an exact match is the token bearerTokenOf reads.
+ */
+export function presentedBearerTokenOf(request: AuthRequest): string | undefined {
+  const header = request.headers.authorization;
+  return typeof header === 'string' && BEARER.test(header) ? header.slice(7) : undefined;
+}
+
+/**
  * The access token of a request, exactly as passport-jwt reads it (the strategy and the guard's cache
  * of verified tokens must agree on it), without its allocations for the usual `Bearer <token>`.
  */
 export function bearerTokenOf(request: AuthRequest): string | null {
-  const header = request.headers.authorization;
-  if (typeof header === 'string' && BEARER.test(header)) {
-    const token = header.slice(7);
-    if (token.length > 0 && !WHITESPACE.test(token)) return token;
-  }
+  const token = presentedBearerTokenOf(request);
+  if (token && !WHITESPACE.test(token)) return token;
   return bearerTokenOfAnyShape(request);
 }
 

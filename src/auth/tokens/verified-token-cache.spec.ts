@@ -51,6 +51,21 @@ describe('VerifiedTokenCache', () => {
     expect(cache.principalFor(token.toUpperCase())).toBeUndefined();
   });
 
+  it('tells apart tokens that end in the same characters, and keeps the one verified last', () => {
+    const cache = new VerifiedTokenCache(10, 5, clock);
+    const signature = 'c2lnbmF0dXJlLW9mLXRoaXJ0eS10d28tY2hhcmFjdGVycy1vcg';
+    const [first, second] = ['eyJzdWIiOiIxIn0', 'eyJzdWIiOiIyIn0'].map((payload) => `eyJhbGciOiJFUzI1NiJ9.${payload}.${signature}`);
+    cache.remember(first, principalOf('first'));
+    expect(cache.principalFor(second)).toBeUndefined();
+    cache.remember(second, principalOf('second'));
+    expect(cache.principalFor(second)?.userId).toBe('user-second');
+    expect(cache.principalFor(first)).toBeUndefined();
+    expect(cache.size).toBe(1);
+    // The slot the first one held is reused: the bound still holds.
+    for (let index = 0; index < 20; index++) cache.remember(`token-${index}`, principalOf(`token-${index}`));
+    expect(cache.size).toBe(10);
+  });
+
   it('hands every hit its own copy: what one request does to its principal reaches no other', () => {
     const cache = new VerifiedTokenCache(10, 5, clock);
     const verified = principalOf('a', nowSeconds() + 900, { tenant: { id: 't1', plans: ['basic'] } });

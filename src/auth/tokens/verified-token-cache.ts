@@ -2,7 +2,16 @@ import type { AuthPrincipal } from './access-token.js';
 
 const NOTHING_NESTED: readonly string[] = [];
 
+// Entries are found by the token's last characters (its signature's) and then compared in full:
+// hashing the whole token, a string new with every request, cost more than the rest of a hit.
+const KEY_LENGTH = 32;
+
+function keyOf(token: string): string {
+  return token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token;
+}
+
 interface Entry {
+  readonly key: string;
   readonly token: string;
   /** Never handed out: every hit gets its own copy. */
   principal: AuthPrincipal;
@@ -63,14 +72,13 @@ export class VerifiedTokenCache {
    * undefined, and the caller verifies it in full. What a handler does to its copy reaches no one else.
    */
   principalFor(token: string | null | undefined): AuthPrincipal | undefined {
-    const entry = token && this.maxEntries !== 0 ? this.entries.get(token) : undefined;
-    if (entry === undefined) {
+    const entry = token && this.maxEntries !== 0 ? this.entries.get(keyOf(token)) : undefined;
+    if (entry === undefined || entry.token !== token) {
       this.missCount++;
       return undefined;
     }
     if (this.now() >= entry.expiresAtMs) {
-      this.entries.delete(entry.token);
-      entry.dead = true;
+      this.forget(entry);
       this.missCount++;
       return undefined;
     }
@@ -88,16 +96,25 @@ export class VerifiedTokenCache {
     const nested = objects.length ? objects : NOTHING_NESTED;
     // Its own copy, so the request that verified the token cannot change what later hits get.
     const own = copyOf(principal, nested);
-    const known = this.entries.get(token);
-    if (known !== undefined) {
+    const key = keyOf(token);
+    const known = this.entries.get(key);
+    if (known?.token === token) {
       // Verified twice (concurrent first requests): one entry per token, so one slot.
       Object.assign(known, { principal: own, nested, expiresAtMs });
       return;
     }
-    const entry: Entry = { token, principal: own, nested, expiresAtMs, recent: false, dead: false };
+    // Another token ending in the same characters: the newer one takes the key.
+    if (known !== undefined) this.forget(known);
+    const entry: Entry = { key, token, principal: own, nested, expiresAtMs, recent: false, dead: false };
     if (this.ring.length < this.maxEntries) this.ring.push(entry);
     else this.ring[this.slotToReuse()] = entry;
-    this.entries.set(token, entry);
+    this.entries.set(key, entry);
+  }
+
+  /** Out of the map; its slot in the ring is free for the next token. */
+  private forget(entry: Entry): void {
+    this.entries.delete(entry.key);
+    entry.dead = true;
   }
 
   /** Moves the hand past recently hit, unexpired entries (clearing their mark) to one it may evict. */
@@ -112,7 +129,7 @@ export class VerifiedTokenCache {
         entry.recent = false;
         continue;
       }
-      this.entries.delete(entry.token);
+      this.entries.delete(entry.key);
       return slot;
     }
   }
