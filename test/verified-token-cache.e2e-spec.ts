@@ -8,7 +8,7 @@ import pg from 'pg';
 import { AuthModule, type AuthPrincipal, CurrentPrincipal, JwtAuthGuard, Roles } from '../src/auth/index.js';
 import { VerifiedTokenCache } from '../src/auth/tokens/verified-token-cache.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
-import { startTestApp, type TestApp, type TestResponse } from './support/test-app.js';
+import { asTestApp, startTestApp, type TestApp, type TestResponse } from './support/test-app.js';
 import { login, PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
 
 // The guard remembers verified access tokens so that a token seen again skips the signature check.
@@ -208,7 +208,7 @@ class OwnConstructorGuard extends JwtAuthGuard {
   }
 }
 
-async function startHostApp(customGuard: boolean): Promise<{ app: INestApplication; baseUrl: string; cache: VerifiedTokenCache }> {
+async function startHostApp(customGuard: boolean): Promise<{ app: INestApplication; cache: VerifiedTokenCache }> {
   @Module({
     imports: [
       TypeOrmModule.forRoot(buildDataSourceOptions(process.env.TEST_DATABASE_URL!, 4)),
@@ -228,7 +228,7 @@ async function startHostApp(customGuard: boolean): Promise<{ app: INestApplicati
   const adapter = process.env.TEST_HTTP_ADAPTER === 'express' ? new ExpressAdapter() : new FastifyAdapter();
   const app = await NestFactory.create(HostModule, adapter, { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
-  return { app, baseUrl: await app.getUrl(), cache: app.get(VerifiedTokenCache) };
+  return { app, cache: app.get(VerifiedTokenCache) };
 }
 
 describe.each([
@@ -240,22 +240,7 @@ describe.each([
   let db: pg.Client;
   beforeAll(async () => {
     host = await startHostApp(customGuard);
-    app = {
-      app: host.app,
-      baseUrl: host.baseUrl,
-      request: (method, path, options = {}) => {
-        const headers: Record<string, string> = { ...options.headers };
-        if (options.token) headers.authorization = `Bearer ${options.token}`;
-        if (options.body !== undefined) headers['content-type'] = 'application/json';
-        return fetch(`${host.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) }).then(
-          async (response) => {
-            const text = await response.text();
-            return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-          },
-        );
-      },
-      close: () => host.app.close(),
-    };
+    app = await asTestApp(host.app);
     db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await db.connect();
   });

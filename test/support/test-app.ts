@@ -45,6 +45,11 @@ export async function startTestApp(
   const configuration = loadConfiguration({ ...TEST_ENV, DATA_DIR: process.env.TEST_DATA_DIR, ...env });
   const app = await createApp(configuration, databaseUrl, logDestination);
   await app.listen(0, '127.0.0.1');
+  return asTestApp(app);
+}
+
+/** Any app listening on 127.0.0.1 (a host app built in a spec), spoken to like the service. */
+export async function asTestApp(app: INestApplication): Promise<TestApp> {
   const baseUrl = await app.getUrl();
   return {
     app,

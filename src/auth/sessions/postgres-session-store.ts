@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDatabaseUnavailable } from '../errors/database-unavailable.js';
-import { PostgresUserStore, toStoredUser, USER_COLUMNS, type UserRow } from '../users/postgres-user-store.js';
-import { type StoredUser, UserStore } from '../users/user-store.js';
+import { PostgresUserStore } from '../users/postgres-user-store.js';
+import { UserStore } from '../users/user-store.js';
 import { decideRefresh, type RefreshPolicy } from './refresh-decision.js';
 import { REVOCATION_CHANNEL } from './revocation-channel.js';
 import {
@@ -11,6 +11,8 @@ import {
   type RefreshOutcome,
   type Revocation,
   type RevocationReason,
+  type RotatedSession,
+  type RotatingUser,
   type SessionRecord,
   SessionStore,
 } from './session-store.js';
@@ -27,6 +29,10 @@ interface SessionRow {
 }
 
 const SESSION_COLUMNS = 'id, user_id, generation, created_at, last_used_at, expires_at, user_agent, ip';
+// What a rotation returns: what issuing the new pair needs (every column and date parsed costs the hottest route).
+const ROTATED_COLUMNS = 'id, user_id, generation, last_used_at, expires_at';
+
+type RotatedRow = Pick<SessionRow, 'id' | 'user_id' | 'generation' | 'last_used_at' | 'expires_at'>;
 
 // Revokes the rows the WHERE clause picks and announces each on the revocation channel; NOTIFY is
 // delivered on commit, so other instances never hear of a revocation that was rolled back.
@@ -57,17 +63,18 @@ const ROTATION = `
     FROM (SELECT clock_timestamp() AS now) c
     WHERE s.id = $1 AND s.generation = $2 AND s.revoked_at IS NULL
       AND s.expires_at > c.now AND s.last_used_at > c.now - make_interval(secs => $3)
-    RETURNING ${SESSION_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
+    RETURNING ${ROTATED_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
   )`;
 const ROTATE = `${ROTATION} SELECT * FROM rotated`;
 
-// The same, reading the session's user from the package's own users table in the same statement
-// (the CASE keeps a user id that is not a uuid from failing the cast: it finds no user).
-const USER_FIELDS = USER_COLUMNS.split(', ');
+// The same, reading what the refresh needs of the session's user from the package's own users table in
+// the same statement (the CASE keeps a user id that is not a uuid from failing the cast: it finds no user).
 const ROTATE_READING_USER = `${ROTATION}
-  SELECT rotated.*, ${USER_FIELDS.map((column) => `u.${column} AS user_${column}`).join(', ')}
+  SELECT rotated.*, u.id IS NOT NULL AS user_found, u.roles AS user_roles, u.disabled_at AS user_disabled_at
   FROM rotated LEFT JOIN auth_users u
     ON u.id = CASE WHEN rotated.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN rotated.user_id::uuid END`;
+
+type RotatedRowWithUser = RotatedRow & { user_found: boolean; user_roles: string[] | null; user_disabled_at: Date | null };
 
 // The refresh fast path, as statements prepared once per pooled connection (parsed and planned once).
 const PREPARED_ROTATE = { name: 'auth_rotate', text: ROTATE };
@@ -162,14 +169,9 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   async refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome> {
-    const [rotated] = await this.prepared<SessionRow & Partial<Record<`user_${string}`, unknown>>>(this.rotateStatement, [
-      sessionId,
-      generation,
-      policy.idleTtl,
-      policy.reuseGrace,
-    ]);
+    const [rotated] = await this.prepared<RotatedRowWithUser>(this.rotateStatement, [sessionId, generation, policy.idleTtl, policy.reuseGrace]);
     if (rotated) {
-      const session = toRecord(rotated);
+      const session = toRotated(rotated);
       return this.readsUser ? { kind: 'rotated', session, user: userOf(rotated) } : { kind: 'rotated', session };
     }
 
@@ -196,8 +198,8 @@ export class PostgresSessionStore extends SessionStore {
       );
       switch (decision) {
         case 'rotate': {
-          const [row] = (await manager.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as SessionRow[];
-          return { kind: 'rotated', session: toRecord(row) };
+          const [row] = (await manager.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as RotatedRow[];
+          return { kind: 'rotated', session: toRotated(row) };
         }
         case 'grace':
           return { kind: 'grace', session: await this.touch(manager, session.id) };
@@ -296,9 +298,12 @@ function toRecord(row: SessionRow): SessionRecord {
   };
 }
 
-function userOf(row: Partial<Record<`user_${string}`, unknown>>): StoredUser | null {
-  if (row.user_id === null || row.user_id === undefined) return null;
-  return toStoredUser(Object.fromEntries(USER_FIELDS.map((column) => [column, row[`user_${column}`]])) as unknown as UserRow);
+function toRotated(row: RotatedRow): RotatedSession {
+  return { id: row.id, userId: row.user_id, generation: row.generation, lastUsedAt: row.last_used_at, expiresAt: row.expires_at };
+}
+
+function userOf(row: RotatedRowWithUser): RotatingUser | null {
+  return row.user_found ? { roles: row.user_roles ?? [], disabledAt: row.user_disabled_at } : null;
 }
 
 interface RevocationRow {

@@ -14,6 +14,12 @@ export interface SessionRecord {
   ip: string | null;
 }
 
+/** What issuing a new pair needs of a session: a rotation reads no more. */
+export type RotatedSession = Pick<SessionRecord, 'id' | 'userId' | 'generation' | 'lastUsedAt' | 'expiresAt'>;
+
+/** What issuing a new pair needs of the session's user, unless `extraClaims` asks for the whole user. */
+export type RotatingUser = Pick<StoredUser, 'roles' | 'disabledAt'>;
+
 export interface NewSession {
   id: string;
   userId: string;
@@ -39,10 +45,11 @@ export type RevocationReason = 'logout' | 'logout_all' | 'deleted' | 'password_c
 
 export type RefreshOutcome =
   /**
-   * `session.generation` is the generation of the token to hand out. `user` is the session's user
-   * when the store read it in the same statement (null: no such user); absent, the caller asks the UserStore.
+   * `session.generation` is the generation of the token to hand out. `user` is what a refresh needs of
+   * the session's user when the store read it in the same statement (null: no such user); absent, the
+   * caller asks the UserStore.
    */
-  | { kind: 'rotated' | 'grace'; session: SessionRecord; user?: StoredUser | null }
+  | { kind: 'rotated' | 'grace'; session: RotatedSession; user?: RotatingUser | null }
   /** `revocation` is undefined when the family had already been revoked. */
   | { kind: 'reused'; userId: string; revocation: Revocation | undefined }
   /** `userId`: whose family it is, so a refusal can say that the account is disabled instead. */

@@ -11,7 +11,7 @@ import { AccessTokenService } from '../tokens/access-token.service.js';
 import type { RefreshPolicy } from './refresh-decision.js';
 import { RefreshTokenCodec } from './refresh-token-codec.js';
 import { RevokedSessions } from './revoked-sessions.js';
-import { type Revocation, type RevocationReason, type SessionRecord, SessionStore } from './session-store.js';
+import { type Revocation, type RevocationReason, type RotatedSession, type RotatingUser, type SessionRecord, SessionStore } from './session-store.js';
 
 /** Where a request came from: user agent and address are shown in the session list, the request id goes into its events. */
 export interface ClientInfo {
@@ -134,12 +134,24 @@ export class SessionsService {
         await this.refuseIfDisabled(outcome.userId);
         throw this.refused(RefreshOutcome.Reused, AuthErrorCode.RefreshTokenReused, { reason: `family ${outcome.revocation?.sessionId ?? 'already'} revoked` });
     }
-    const user = 'user' in outcome ? outcome.user : await this.users.findById(outcome.session.userId);
-    if (!user) throw this.refused(RefreshOutcome.Invalid, AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
-    if (user.disabledAt) throw this.disabled();
-    const issued = this.issue(outcome.session, user.roles, await this.extraClaimsOf(user));
+    const { roles, extraClaims } = await this.issuingUserOf(outcome);
+    const issued = this.issue(outcome.session, roles, extraClaims);
     this.outcomes.refresh(outcome.kind === 'rotated' ? RefreshOutcome.Rotated : RefreshOutcome.Grace);
     return issued;
+  }
+
+  /** The roles (and extra claims) of the refreshing session's user, who must still exist and be enabled. */
+  private async issuingUserOf(outcome: { session: RotatedSession; user?: RotatingUser | null }): Promise<{ roles: string[]; extraClaims?: Record<string, unknown> }> {
+    // extraClaims may read any field of the user: then the user comes whole from the UserStore.
+    if (outcome.user !== undefined && !this.extraClaims) return { roles: this.refreshable(outcome.user).roles };
+    const user = this.refreshable(await this.users.findById(outcome.session.userId));
+    return { roles: user.roles, extraClaims: await this.extraClaimsOf(user) };
+  }
+
+  private refreshable<User extends RotatingUser>(user: User | null | undefined): User {
+    if (!user) throw this.refused(RefreshOutcome.Invalid, AuthErrorCode.RefreshTokenInvalid, { reason: 'user gone' });
+    if (user.disabledAt) throw this.disabled();
+    return user;
   }
 
   private refused(outcome: RefreshOutcome, code: AuthErrorCode, options?: AuthErrorOptions): AuthError {
@@ -197,7 +209,7 @@ export class SessionsService {
     return this.extraClaims ? checkExtraClaims(await this.extraClaims(user)) : undefined;
   }
 
-  private issue(session: SessionRecord, roles: string[], extraClaims: Record<string, unknown> | undefined): IssuedTokens {
+  private issue(session: RotatedSession, roles: string[], extraClaims: Record<string, unknown> | undefined): IssuedTokens {
     const { accessToken, expiresIn } = this.accessTokens.issue({ userId: session.userId, sessionId: session.id, roles }, extraClaims);
     // Both ends measured on the database's clock: lastUsedAt was just set to its "now".
     const untilAbsoluteEnd = Math.floor((session.expiresAt.getTime() - session.lastUsedAt.getTime()) / 1000);

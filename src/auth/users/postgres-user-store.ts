@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type NewUser, type StoredUser, type UserListQuery, UserStore } from './user-store.js';
 
-export interface UserRow {
+interface UserRow {
   id: string;
   email: string;
   password_hash: string;
@@ -12,7 +12,7 @@ export interface UserRow {
   disabled_at: Date | null;
 }
 
-export const USER_COLUMNS = 'id, email, password_hash, display_name, roles, created_at, disabled_at';
+const USER_COLUMNS = 'id, email, password_hash, display_name, roles, created_at, disabled_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The default UserStore: the package's own `auth_users` table, over the host's DataSource. */
@@ -88,7 +88,7 @@ export class PostgresUserStore extends UserStore {
   }
 }
 
-export function toStoredUser(row: UserRow): StoredUser {
+function toStoredUser(row: UserRow): StoredUser {
   return {
     id: row.id,
     email: row.email,
