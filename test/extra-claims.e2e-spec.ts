@@ -1,12 +1,6 @@
-import { type INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { AuthModule, type StoredUser } from '../src/auth/index.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import type { StoredUser } from '../src/auth/index.js';
+import { startHostApp } from './support/host-app.js';
 import { asTestApp, type TestApp } from './support/test-app.js';
 import { registerAndLogin } from './support/users.js';
 
@@ -16,33 +10,12 @@ import { registerAndLogin } from './support/users.js';
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 
-async function startHostApp(): Promise<INestApplication> {
-  @Module({
-    imports: [
-      TypeOrmModule.forRoot(buildDataSourceOptions(process.env.TEST_DATABASE_URL!, 4)),
-      AuthModule.forRoot({
-        jwtAlgorithm: 'HS256',
-        jwtSecret: randomBytes(32).toString('base64url'),
-        refreshTokenSecret: randomBytes(32).toString('base64url'),
-        cookieSecure: false,
-        rateLimit: false,
-        extraClaims: (user: StoredUser) => ({ emailDomain: user.email.split('@')[1], displayName: user.displayName }),
-      }),
-    ],
-  })
-  class HostModule {}
-
-  const adapter = process.env.TEST_HTTP_ADAPTER === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-  const app = await NestFactory.create(HostModule, adapter, { logger: false, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
-  return app;
-}
-
 describe('extraClaims with the package users table', () => {
   let app: TestApp;
   let db: pg.Client;
   beforeAll(async () => {
-    app = await asTestApp(await startHostApp());
+    const extraClaims = (user: StoredUser) => ({ emailDomain: user.email.split('@')[1], displayName: user.displayName });
+    app = await asTestApp(await startHostApp({ extraClaims }));
     db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await db.connect();
   });

@@ -1,13 +1,9 @@
-import { Controller, Get, type INestApplication, Injectable, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
+import { Controller, Get, type INestApplication, Injectable } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
 import pg from 'pg';
-import { AuthModule, type AuthPrincipal, CurrentPrincipal, JwtAuthGuard, Roles } from '../src/auth/index.js';
+import { type AuthPrincipal, CurrentPrincipal, JwtAuthGuard, Roles } from '../src/auth/index.js';
 import { VerifiedTokenCache } from '../src/auth/tokens/verified-token-cache.js';
-import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { startHostApp } from './support/host-app.js';
 import { asTestApp, startTestApp, type TestApp, type TestResponse } from './support/test-app.js';
 import { login, PASSWORD, registerAndLogin, uniqueEmail } from './support/users.js';
 
@@ -208,26 +204,8 @@ class OwnConstructorGuard extends JwtAuthGuard {
   }
 }
 
-async function startHostApp(customGuard: boolean): Promise<{ app: INestApplication; cache: VerifiedTokenCache }> {
-  @Module({
-    imports: [
-      TypeOrmModule.forRoot(buildDataSourceOptions(process.env.TEST_DATABASE_URL!, 4)),
-      AuthModule.forRoot({
-        jwtAlgorithm: 'HS256',
-        jwtSecret: randomBytes(32).toString('base64url'),
-        refreshTokenSecret: randomBytes(32).toString('base64url'),
-        cookieSecure: false,
-        rateLimit: false,
-      }),
-    ],
-    controllers: [HostController],
-    providers: customGuard ? [{ provide: APP_GUARD, useClass: OwnConstructorGuard }] : [],
-  })
-  class HostModule {}
-
-  const adapter = process.env.TEST_HTTP_ADAPTER === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-  const app = await NestFactory.create(HostModule, adapter, { logger: false, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
+async function startCachingHostApp(customGuard: boolean): Promise<{ app: INestApplication; cache: VerifiedTokenCache }> {
+  const app = await startHostApp({}, { controllers: [HostController], providers: customGuard ? [{ provide: APP_GUARD, useClass: OwnConstructorGuard }] : [] });
   return { app, cache: app.get(VerifiedTokenCache) };
 }
 
@@ -235,11 +213,11 @@ describe.each([
   ['the package global guard', false],
   ['a JwtAuthGuard subclass with its own constructor', true],
 ])('the verified-token cache in a host app, under %s', (_label, customGuard) => {
-  let host: Awaited<ReturnType<typeof startHostApp>>;
+  let host: Awaited<ReturnType<typeof startCachingHostApp>>;
   let app: TestApp;
   let db: pg.Client;
   beforeAll(async () => {
-    host = await startHostApp(customGuard);
+    host = await startCachingHostApp(customGuard);
     app = await asTestApp(host.app);
     db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await db.connect();
