@@ -1,6 +1,5 @@
 import { type DynamicModule, Logger } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AdminController } from './admin/admin.controller.js';
 import { AdminService, missingAdminStoreMethods } from './admin/admin.service.js';
@@ -52,7 +51,7 @@ export function withAuthParts(definition: DynamicModule, extras: AuthModuleExtra
   return {
     ...definition,
     global: true,
-    imports: [...(definition.imports ?? []), PassportModule, JwtModule.register({}), DiscoveryModule],
+    imports: [...(definition.imports ?? []), PassportModule, DiscoveryModule],
     controllers: [
       AuthController,
       JwksController,

@@ -22,7 +22,7 @@ export class AuthEnvironment {
   @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE })
   REFRESH_REUSE_GRACE?: string;
 
-  // EdDSA is left out: jsonwebtoken 9 (under @nestjs/jwt and passport-jwt) cannot sign or verify it.
+  // EdDSA is left out: jsonwebtoken 9 (under passport-jwt) cannot verify it.
   @IsOptional() @IsIn(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256 (EdDSA is not supported by jsonwebtoken 9)' })
   JWT_ALGORITHM?: string;
 

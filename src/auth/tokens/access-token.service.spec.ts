@@ -1,4 +1,3 @@
-import { JwtService } from '@nestjs/jwt';
 import jsonwebtoken from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import type { AuthModuleOptions } from '../auth.options.js';
@@ -20,7 +19,7 @@ function build(options: Partial<AuthModuleOptions>): { service: AccessTokenServi
     jwtAudience: 'orders-api',
     ...options,
   });
-  return { service: new AccessTokenService(new JwtService({}), settings.signingKeys, settings), keys: settings.signingKeys };
+  return { service: new AccessTokenService(settings.signingKeys, settings), keys: settings.signingKeys };
 }
 
 const HS256 = { jwtAlgorithm: 'HS256', jwtSecret: 's'.repeat(40) } as const;

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService, type JwtSignOptions } from '@nestjs/jwt';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { JwtAlgorithm } from '../auth.options.js';
 import { AuthSettings, type TokenSettings } from '../options/auth-settings.js';
 import { AuthErrorCode } from '../errors/auth-error-code.js';
 import { AuthError } from '../errors/auth-error.js';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, type AuthPrincipal, REGISTERED_CLAIMS } from './access-token.js';
+import { CompactJwsSigner } from './compact-jws.js';
 import { SigningKeys } from './signing-keys.js';
 
 // Headers that would let a token name its own key or key source (RFC 7515 §4.1), or demand
@@ -39,23 +39,14 @@ export interface AccessTokenVerifyOptions {
 export class AccessTokenService {
   readonly verifyOptions: Readonly<AccessTokenVerifyOptions>;
   private readonly config: TokenSettings;
-  private readonly signOptions: JwtSignOptions;
+  private readonly signer: CompactJwsSigner;
 
   constructor(
-    private readonly jwt: JwtService,
     private readonly keys: SigningKeys,
     settings: AuthSettings,
   ) {
     this.config = settings.tokens;
-    this.signOptions = {
-      privateKey: keys.signing.key as never, // a KeyObject: jsonwebtoken takes it, the typings predate it
-      algorithm: keys.algorithm,
-      keyid: keys.signing.kid,
-      header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },
-      issuer: this.config.issuer,
-      audience: this.config.audience,
-      expiresIn: this.config.accessTokenTtl,
-    };
+    this.signer = new CompactJwsSigner(keys.algorithm, keys.signing.key, { typ: ACCESS_TOKEN_TYPE, kid: keys.signing.kid });
     this.verifyOptions = Object.freeze<AccessTokenVerifyOptions>({
       algorithms: [keys.algorithm],
       issuer: this.config.issuer,
@@ -66,8 +57,18 @@ export class AccessTokenService {
 
   /** `extraClaims` were checked against the registered names (checkExtraClaims). */
   issue(principal: { userId: string; sessionId: string; roles: string[] }, extraClaims: Record<string, unknown> = {}): IssuedAccessToken {
-    const payload = { ...extraClaims, sub: principal.userId, sid: principal.sessionId, roles: principal.roles };
-    const accessToken = this.jwt.sign(payload, { ...this.signOptions, jwtid: randomUUID() });
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const accessToken = this.signer.sign({
+      ...extraClaims,
+      sub: principal.userId,
+      sid: principal.sessionId,
+      roles: principal.roles,
+      iat: issuedAt,
+      exp: issuedAt + this.config.accessTokenTtl,
+      aud: this.config.audience,
+      iss: this.config.issuer,
+      jti: randomUUID(),
+    } satisfies AccessTokenClaims);
     return { accessToken, expiresIn: this.config.accessTokenTtl };
   }
 
