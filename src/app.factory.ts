@@ -67,10 +67,12 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
   const logRequests = logger.isLevelEnabled('debug');
   const adapter = new FastifyAdapter({
     // Fastify logs every request at info; only at debug and below are they worth their cost. Above
-    // that, no request pays for a child logger of its own either: Fastify's rare warnings and errors
-    // about a request then come without its (Fastify-internal) request id.
+    // that, no request pays for a child logger of its own, nor for the two log records Fastify builds
+    // before the logger drops them: its rare warnings and errors about a request then come without
+    // its (Fastify-internal) request id.
     loggerInstance: logger.child({}, { level: logRequests ? logger.level : 'warn' }),
     childLoggerFactory: logRequests ? undefined : <T>(parent: T) => parent,
+    disableRequestLogging: !logRequests,
     bodyLimit: BODY_LIMIT,
     trustProxy: configuration.http.trustProxy,
     // Node's 16 KiB header limit bounds a URL already: a longer id is the route's own 404, as on Express.
