@@ -35,6 +35,8 @@ const seconds = (name, fallback) => {
 const DEFAULTS = { duration: 10, login: 8, soak: 300, profile: 5 };
 const CONFIG = {
   warmupS: 2,
+  // The bare app, /health/live and /auth/claims take turns: each gets durationS / turns per turn.
+  turns: 5,
   durationS: seconds('BENCH_DURATION', DEFAULTS.duration), // each autocannon / rotation measurement
   loginS: seconds('BENCH_LOGIN_DURATION', DEFAULTS.login),
   soakS: seconds('BENCH_SOAK', DEFAULTS.soak),
@@ -301,6 +303,7 @@ function cpuSplit(before, after) {
   const wall = (after.at - before.at) / 1000;
   const cpuS = (ticks) => ticks / clockTicks;
   const split = {
+    wall,
     seconds: {
       service: cpuS(after.service - before.service),
       postgres: cpuS(after.postgres - before.postgres),
@@ -567,6 +570,63 @@ async function cannonScenario(label, service, request) {
   const before = cpuSnapshot(service);
   const result = await runCannon(options, durationS);
   return cannonRow(label, result, cpuSplit(before, cpuSnapshot(service)), options.connections);
+}
+
+/**
+ * Rows measured in turns: one warm-up each, then CONFIG.turns rounds in which every scenario runs
+ * durationS / turns. This VM's speed drifts (by as much as 2× within an afternoon, with nothing else
+ * running); taking turns gives every row the same mix of fast and slow minutes, so the ratios between
+ * them compare like with like. Requests and CPU are summed over the turns; p50 and p99 are the worst turn's.
+ */
+async function cannonScenariosInTurns(scenarios) {
+  const turnS = CONFIG.durationS / CONFIG.turns;
+  const measured = scenarios.map(() => []);
+  for (const { label, service, request } of scenarios) {
+    log(`${label}: warm-up ${CONFIG.warmupS} s`);
+    await runCannon(cannonOptions(service, request), CONFIG.warmupS);
+  }
+  log(`${scenarios.map(({ label }) => label).join(', ')}: ${CONFIG.turns} turns of ${+turnS.toFixed(2)} s each`);
+  for (let turn = 0; turn < CONFIG.turns; turn++) {
+    for (const [index, { service, request }] of scenarios.entries()) {
+      const before = cpuSnapshot(service);
+      const result = await runCannon(cannonOptions(service, request), turnS);
+      measured[index].push({ result, cpu: cpuSplit(before, cpuSnapshot(service)) });
+    }
+  }
+  return scenarios.map(({ label, service, request }, index) => {
+    const turns = measured[index];
+    const row = cannonRow(label, pooledResult(turns.map(({ result }) => result)), pooledCpu(turns.map(({ cpu }) => cpu)), cannonOptions(service, request).connections);
+    // The spread between turns shows how far the machine moved while the rows ran.
+    row.perTurnUs = turns.map(({ result, cpu }) => perOpUs(cpu, result.requests.total).service);
+    log(`${label}: CPU per request by turn ${row.perTurnUs.map(us).join(', ')}`);
+    return row;
+  });
+}
+
+/** Several autocannon results as one: counts summed, p50 and p99 the worst. */
+function pooledResult(results) {
+  const sum = (pick) => results.reduce((total, result) => total + pick(result), 0);
+  return {
+    requests: { total: sum((result) => result.requests.total) },
+    duration: sum((result) => result.duration),
+    latency: { p50: Math.max(...results.map((result) => result.latency.p50)), p99: Math.max(...results.map((result) => result.latency.p99)) },
+    errors: sum((result) => result.errors),
+    timeouts: sum((result) => result.timeouts),
+    non2xx: sum((result) => result.non2xx),
+    statusCodeStats: results.map((result) => result.statusCodeStats),
+  };
+}
+
+/** Several CPU splits (cpuSplit) as one over their summed wall time. */
+function pooledCpu(splits) {
+  const wall = splits.reduce((total, split) => total + split.wall, 0);
+  const seconds = (part) => splits.reduce((total, split) => total + split.seconds[part], 0);
+  const pooled = { wall, seconds: { service: seconds('service'), postgres: seconds('postgres'), bench: seconds('bench') } };
+  pooled.other = splits.reduce((total, split) => total + split.other * split.wall, 0) / wall;
+  pooled.service = pooled.seconds.service / wall;
+  pooled.postgres = pooled.seconds.postgres / wall;
+  pooled.bench = pooled.seconds.bench / wall;
+  return pooled;
 }
 
 async function register(client, user) {
@@ -1236,7 +1296,7 @@ function report(results) {
   lines.push(`- Date: ${results.date}; run took ${results.tookS ?? '?'} s`);
   lines.push(`- Source: ${results.source}`);
   lines.push(`- Service: \`node dist/main.js\`, NODE_ENV=production with a fresh ${CONFIG.algorithm} key in JWT_PRIVATE_KEYS, LOG_LEVEL=warn, RATE_LIMIT=off, one process unless noted; reference: \`bench/bare-app.mjs\` (NestFactory + FastifyAdapter, one \`GET /hello\`, no globals); load generator on the same machine (autocannon ${CONFIG.connections} connections / Node http client / \`pg\`)`);
-  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row, login ${CONFIG.loginS} s, soak ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
+  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row (the bare app, \`/health/live\` and \`/auth/claims\` in ${CONFIG.turns} turns of ${+(CONFIG.durationS / CONFIG.turns).toFixed(2)} s), login ${CONFIG.loginS} s, soak ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
   lines.push(`- Load average (1 min) at start / end: ${results.loadBefore} / ${results.loadAfter}`);
   lines.push('');
   lines.push('### Targets (issue 9)', '');
@@ -1253,7 +1313,7 @@ function report(results) {
   lines.push('|---|---|---|---|---|---|---|---|---|');
   const perOpCells = (row) => `${us(row.perOp.service)} / ${us(row.perOp.postgres)}`;
   const cannonLine = (row, note) =>
-    `| ${row.label} | ${int(row.rate)} req/s | ${ms(row.p50)} | ${ms(row.p99)} | ${row.errors + row.timeouts} / ${row.non2xx} | ${perOpCells(row)} | ${cpuCells(row.cpu)} | ${row.connections} connections, ${row.durationS} s, ${int(row.total)} requests${note ? `; ${note}` : ''} |`;
+    `| ${row.label} | ${int(row.rate)} req/s | ${ms(row.p50)} | ${ms(row.p99)} | ${row.errors + row.timeouts} / ${row.non2xx} | ${perOpCells(row)} | ${cpuCells(row.cpu)} | ${row.connections} connections, ${+row.durationS.toFixed(1)} s, ${int(row.total)} requests${row.perTurnUs ? ` in ${row.perTurnUs.length} turns (CPU per request by turn: ${row.perTurnUs.map(us).join(', ')})` : ''}${note ? `; ${note}` : ''} |`;
   if (bare) lines.push(cannonLine(bare, 'the reference'));
   if (live) lines.push(cannonLine(live, bare ? `**${ratio(live.rate / bare.rate)}** bare by req/s, **${ratio(bare.perOp.service / live.perOp.service)}** by CPU` : ''));
   if (claims) lines.push(cannonLine(claims, live ? `**${ratio(claims.rate / live.rate)}** /health/live by req/s, **${ratio(live.perOp.service / claims.perOp.service)}** by CPU` : ''));
@@ -1436,12 +1496,14 @@ async function main(results) {
     setup.close();
   }
 
-  // --- throughput: bare app, then the service's unguarded and guarded routes -----------------------
-  results.bare = await cannonScenario('bare Nest app: GET /hello', bareApp, { path: '/hello' });
+  // --- throughput: the bare app and the service's unguarded and guarded routes, taking turns ----------
+  [results.bare, results.live, results.claims] = await cannonScenariosInTurns([
+    { label: 'bare Nest app: GET /hello', service: bareApp, request: { path: '/hello' } },
+    { label: 'GET /health/live (no auth)', service: first, request: { path: '/health/live' } },
+    { label: 'GET /auth/claims (ES256 Bearer)', service: first, request: { path: '/auth/claims', headers: { authorization: `Bearer ${accessToken}` } } },
+  ]);
   results.memory.bareAfter = serviceRssMb(bareApp).mainMb;
   await stopService(bareApp);
-  results.live = await cannonScenario('GET /health/live (no auth)', first, { path: '/health/live' });
-  results.claims = await cannonScenario('GET /auth/claims (ES256 Bearer)', first, { path: '/auth/claims', headers: { authorization: `Bearer ${accessToken}` } });
 
   // --- refresh against the pg reference, then the rows one session holds ---------------------------
   results.rotation = await rotationScenario(first, users.rotation);
