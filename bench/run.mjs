@@ -35,7 +35,7 @@ const seconds = (name, fallback) => {
 const DEFAULTS = { duration: 10, login: 8, soak: 300, profile: 5 };
 const CONFIG = {
   warmupS: 2,
-  // The bare app, /health/live and /auth/claims take turns: each gets durationS / turns per turn.
+  // The bare app and /health/live take turns: each gets durationS / turns per turn.
   turns: 5,
   durationS: seconds('BENCH_DURATION', DEFAULTS.duration), // each autocannon / rotation measurement
   loginS: seconds('BENCH_LOGIN_DURATION', DEFAULTS.login),
@@ -576,7 +576,9 @@ async function cannonScenario(label, service, request) {
  * Rows measured in turns: one warm-up each, then CONFIG.turns rounds in which every scenario runs
  * durationS / turns. This VM's speed drifts (by as much as 2× within an afternoon, with nothing else
  * running); taking turns gives every row the same mix of fast and slow minutes, so the ratios between
- * them compare like with like. Requests and CPU are summed over the turns; p50 and p99 are the worst turn's.
+ * them compare like with like. Requests and CPU are summed over the turns; p50 and p99 are the worst
+ * turn's. Only for scenarios on different processes: two routes of one process taking turns would
+ * each run on code the other keeps re-optimising (seen: /auth/claims per turn 39–73 µs).
  */
 async function cannonScenariosInTurns(scenarios) {
   const turnS = CONFIG.durationS / CONFIG.turns;
@@ -1296,7 +1298,7 @@ function report(results) {
   lines.push(`- Date: ${results.date}; run took ${results.tookS ?? '?'} s`);
   lines.push(`- Source: ${results.source}`);
   lines.push(`- Service: \`node dist/main.js\`, NODE_ENV=production with a fresh ${CONFIG.algorithm} key in JWT_PRIVATE_KEYS, LOG_LEVEL=warn, RATE_LIMIT=off, one process unless noted; reference: \`bench/bare-app.mjs\` (NestFactory + FastifyAdapter, one \`GET /hello\`, no globals); load generator on the same machine (autocannon ${CONFIG.connections} connections / Node http client / \`pg\`)`);
-  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row (the bare app, \`/health/live\` and \`/auth/claims\` in ${CONFIG.turns} turns of ${+(CONFIG.durationS / CONFIG.turns).toFixed(2)} s), login ${CONFIG.loginS} s, soak ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
+  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row (the bare app and \`/health/live\` in ${CONFIG.turns} turns of ${+(CONFIG.durationS / CONFIG.turns).toFixed(2)} s), login ${CONFIG.loginS} s, soak ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
   lines.push(`- Load average (1 min) at start / end: ${results.loadBefore} / ${results.loadAfter}`);
   lines.push('');
   lines.push('### Targets (issue 9)', '');
@@ -1496,14 +1498,14 @@ async function main(results) {
     setup.close();
   }
 
-  // --- throughput: the bare app and the service's unguarded and guarded routes, taking turns ----------
-  [results.bare, results.live, results.claims] = await cannonScenariosInTurns([
+  // --- throughput: the bare app and /health/live taking turns, then /auth/claims ---------------------
+  [results.bare, results.live] = await cannonScenariosInTurns([
     { label: 'bare Nest app: GET /hello', service: bareApp, request: { path: '/hello' } },
     { label: 'GET /health/live (no auth)', service: first, request: { path: '/health/live' } },
-    { label: 'GET /auth/claims (ES256 Bearer)', service: first, request: { path: '/auth/claims', headers: { authorization: `Bearer ${accessToken}` } } },
   ]);
   results.memory.bareAfter = serviceRssMb(bareApp).mainMb;
   await stopService(bareApp);
+  results.claims = await cannonScenario('GET /auth/claims (ES256 Bearer)', first, { path: '/auth/claims', headers: { authorization: `Bearer ${accessToken}` } });
 
   // --- refresh against the pg reference, then the rows one session holds ---------------------------
   results.rotation = await rotationScenario(first, users.rotation);
