@@ -302,19 +302,18 @@ function cpuSnapshot(service) {
 function cpuSplit(before, after) {
   const wall = (after.at - before.at) / 1000;
   const cpuS = (ticks) => ticks / clockTicks;
-  const split = {
-    wall,
-    seconds: {
-      service: cpuS(after.service - before.service),
-      postgres: cpuS(after.postgres - before.postgres),
-      bench: cpuS(after.bench - before.bench),
-    },
+  const seconds = {
+    service: cpuS(after.service - before.service),
+    postgres: cpuS(after.postgres - before.postgres),
+    bench: cpuS(after.bench - before.bench),
   };
-  split.other = cpuS(Math.max(0, after.busy - before.busy - (after.ours - before.ours))) / wall;
-  split.service = split.seconds.service / wall;
-  split.postgres = split.seconds.postgres / wall;
-  split.bench = split.seconds.bench / wall;
-  return split;
+  return withCores({ wall, seconds, other: cpuS(Math.max(0, after.busy - before.busy - (after.ours - before.ours))) / wall });
+}
+
+/** The split's CPU seconds of each part as cores over its wall time. */
+function withCores(split) {
+  const { wall, seconds } = split;
+  return { ...split, service: seconds.service / wall, postgres: seconds.postgres / wall, bench: seconds.bench / wall };
 }
 
 /** CPU µs per operation of each part. */
@@ -623,12 +622,8 @@ function pooledResult(results) {
 function pooledCpu(splits) {
   const wall = splits.reduce((total, split) => total + split.wall, 0);
   const seconds = (part) => splits.reduce((total, split) => total + split.seconds[part], 0);
-  const pooled = { wall, seconds: { service: seconds('service'), postgres: seconds('postgres'), bench: seconds('bench') } };
-  pooled.other = splits.reduce((total, split) => total + split.other * split.wall, 0) / wall;
-  pooled.service = pooled.seconds.service / wall;
-  pooled.postgres = pooled.seconds.postgres / wall;
-  pooled.bench = pooled.seconds.bench / wall;
-  return pooled;
+  const other = splits.reduce((total, split) => total + split.other * split.wall, 0) / wall;
+  return withCores({ wall, seconds: { service: seconds('service'), postgres: seconds('postgres'), bench: seconds('bench') }, other });
 }
 
 async function register(client, user) {

@@ -1,5 +1,5 @@
 import { Histogram, Registry } from 'prom-client';
-import { RequestDurationHistogram } from './request-duration-histogram.js';
+import { REQUEST_DURATION_BUCKETS, RequestDurationHistogram } from './request-duration-histogram.js';
 
 const OBSERVATIONS: [method: string, route: string, status: number, seconds: number][] = [
   ['GET', '/health/live', 200, 0.0004],
@@ -20,7 +20,7 @@ describe('RequestDurationHistogram', () => {
       name: histogram.name,
       help: histogram.help,
       labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: REQUEST_DURATION_BUCKETS,
       registers: [theirs],
     });
     for (const [method, route, status, seconds] of OBSERVATIONS) {

@@ -1,6 +1,7 @@
 import type { Metric, Registry } from 'prom-client';
 
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Upper bounds in seconds, 1 ms to 10 s. */
+export const REQUEST_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type Labels = { method: string; route: string; status_code: number };
 
@@ -42,8 +43,8 @@ export class RequestDurationHistogram {
   observe(method: string, route: string, statusCode: number, seconds: number): void {
     const series = this.seriesOf(method, route, statusCode);
     let bucket = 0;
-    while (bucket < BUCKETS.length && seconds > BUCKETS[bucket]) bucket++;
-    if (bucket < BUCKETS.length) series.perBucket[bucket]++;
+    while (bucket < REQUEST_DURATION_BUCKETS.length && seconds > REQUEST_DURATION_BUCKETS[bucket]) bucket++;
+    if (bucket < REQUEST_DURATION_BUCKETS.length) series.perBucket[bucket]++;
     series.sum += seconds;
     series.count++;
   }
@@ -55,7 +56,7 @@ export class RequestDurationHistogram {
       for (const byStatus of byMethod.values()) {
         for (const { labels, perBucket, sum, count } of byStatus.values()) {
           let cumulative = 0;
-          BUCKETS.forEach((le, bucket) => {
+          REQUEST_DURATION_BUCKETS.forEach((le, bucket) => {
             cumulative += perBucket[bucket];
             values.push({ metricName: `${this.name}_bucket`, labels: { le }, sharedLabels: labels, value: cumulative });
           });
@@ -85,7 +86,7 @@ export class RequestDurationHistogram {
     if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
     let series = byStatus.get(statusCode);
     if (series === undefined) {
-      series = { labels: { method, route, status_code: statusCode }, perBucket: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      series = { labels: { method, route, status_code: statusCode }, perBucket: REQUEST_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
       byStatus.set(statusCode, series);
     }
     return series;
