@@ -2,6 +2,7 @@ import { type INestApplication, UnsupportedMediaTypeException } from '@nestjs/co
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
@@ -72,7 +73,7 @@ async function createFastifyApp(module: ReturnType<typeof AppModule.forRoot>, op
     // its (Fastify-internal) request id.
     loggerInstance: logger.child({}, { level: logRequests ? logger.level : 'warn' }),
     childLoggerFactory: logRequests ? undefined : <T>(parent: T) => parent,
-    disableRequestLogging: !logRequests,
+    logController: new LogController({ disableRequestLogging: !logRequests }),
     bodyLimit: BODY_LIMIT,
     trustProxy: configuration.http.trustProxy,
     // Node's 16 KiB header limit bounds a URL already: a longer id is the route's own 404, as on Express.
