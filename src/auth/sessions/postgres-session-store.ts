@@ -6,6 +6,7 @@ import { PostgresUserStore } from '../users/postgres-user-store.js';
 import { UserStore } from '../users/user-store.js';
 import { decideRefresh, type RefreshPolicy } from './refresh-decision.js';
 import { REVOCATION_CHANNEL } from './revocation-channel.js';
+import { TurnBatcher } from './turn-batcher.js';
 import {
   type NewSession,
   type RefreshOutcome,
@@ -52,33 +53,56 @@ const ROTATIONS_KEPT = 64;
 // The user's lock, in Postgres's advisory-lock space: logins that start a session and password changes take turns on it.
 const USER_LOCK = `hashtextextended('auth_sessions:' || $1, 0)`;
 
-// Rotates the family when the token presented is its current one and it is live: one statement.
-const ROTATION = `
-  WITH rotated AS (
-    UPDATE auth_sessions s
-    SET generation = s.generation + 1, last_used_at = c.now,
-        rotations = (ARRAY[c.now] || ARRAY(
-          SELECT r FROM unnest(s.rotations) WITH ORDINALITY AS kept(r, i) WHERE r > c.now - make_interval(secs => $4) ORDER BY i
-        ))[1:${ROTATIONS_KEPT}]
-    FROM (SELECT clock_timestamp() AS now) c
-    WHERE s.id = $1 AND s.generation = $2 AND s.revoked_at IS NULL
-      AND s.expires_at > c.now AND s.last_used_at > c.now - make_interval(secs => $3)
-    RETURNING ${ROTATED_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
-  )`;
-const ROTATE = `${ROTATION} SELECT * FROM rotated`;
+// Rotates every presented family whose token is its current one and which is live, in one statement:
+// the refreshes that arrive in one turn of the event loop share a round trip (ROTATION_BATCH_MAX at
+// most). SKIP LOCKED leaves a family that a transaction holds to the one-by-one path, rather than have
+// the rest of the batch wait for it. With the package's own users table, the statement also reads
+// what the refresh needs of each user (the CASE keeps a user id that is not a uuid from failing the
+// cast: it finds no user). One statement per batch size, each parsed and planned once per connection.
+const ROTATION_BATCH_MAX = 32;
+const PRESENTED_COLUMNS = 4; // id, generation, idle TTL, reuse grace
 
-// The same, reading what the refresh needs of the session's user from the package's own users table in
-// the same statement (the CASE keeps a user id that is not a uuid from failing the cast: it finds no user).
-const ROTATE_READING_USER = `${ROTATION}
-  SELECT rotated.*, u.id IS NOT NULL AS user_found, u.roles AS user_roles, u.disabled_at AS user_disabled_at
-  FROM rotated LEFT JOIN auth_users u
-    ON u.id = CASE WHEN rotated.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN rotated.user_id::uuid END`;
+function rotationStatement(count: number, readsUser: boolean): string {
+  const presented = Array.from({ length: count }, (_, index) => {
+    const first = index * PRESENTED_COLUMNS + 1;
+    return `($${first}::uuid, $${first + 1}::bigint, $${first + 2}::float8, $${first + 3}::float8)`;
+  }).join(', ');
+  const rotated = `
+    WITH c AS (SELECT clock_timestamp() AS now),
+    presented AS (
+      SELECT s.id, p.idle_ttl, p.reuse_grace
+      FROM auth_sessions s JOIN (VALUES ${presented}) AS p(id, generation, idle_ttl, reuse_grace)
+        ON s.id = p.id AND s.generation = p.generation
+      FOR UPDATE OF s SKIP LOCKED
+    ),
+    rotated AS (
+      UPDATE auth_sessions s
+      SET generation = s.generation + 1, last_used_at = c.now,
+          rotations = (ARRAY[c.now] || ARRAY(
+            SELECT r FROM unnest(s.rotations) WITH ORDINALITY AS kept(r, i)
+            WHERE r > c.now - make_interval(secs => presented.reuse_grace) ORDER BY i
+          ))[1:${ROTATIONS_KEPT}]
+      FROM presented, c
+      WHERE s.id = presented.id AND s.revoked_at IS NULL
+        AND s.expires_at > c.now AND s.last_used_at > c.now - make_interval(secs => presented.idle_ttl)
+      RETURNING ${ROTATED_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}
+    )`;
+  return readsUser
+    ? `${rotated}
+    SELECT rotated.*, u.id IS NOT NULL AS user_found, u.roles AS user_roles, u.disabled_at AS user_disabled_at
+    FROM rotated LEFT JOIN auth_users u
+      ON u.id = CASE WHEN rotated.user_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN rotated.user_id::uuid END`
+    : `${rotated} SELECT * FROM rotated`;
+}
 
-type RotatedRowWithUser = RotatedRow & { user_found: boolean; user_roles: string[] | null; user_disabled_at: Date | null };
+/** A refresh token presented for rotation, with the policy it is judged by. */
+interface Presented {
+  sessionId: string;
+  generation: number;
+  policy: RefreshPolicy;
+}
 
-// The refresh fast path, as statements prepared once per pooled connection (parsed and planned once).
-const PREPARED_ROTATE = { name: 'auth_rotate', text: ROTATE };
-const PREPARED_ROTATE_READING_USER = { name: 'auth_rotate_reading_user', text: ROTATE_READING_USER };
+type RotatedRowWithUser = RotatedRow & { user_found?: boolean; user_roles?: string[] | null; user_disabled_at?: Date | null };
 
 /** What TypeORM's Postgres driver offers beyond its Driver interface: a client of its pool. */
 interface PostgresPool {
@@ -92,7 +116,10 @@ interface PostgresPool {
 @Injectable()
 export class PostgresSessionStore extends SessionStore {
   private readonly readsUser: boolean;
-  private readonly rotateStatement: { name: string; text: string };
+  private readonly rotationStatements: { name: string; text: string }[] = [];
+  private readonly rotations = new TurnBatcher<Presented, RotatedRowWithUser | undefined>(ROTATION_BATCH_MAX, (presented) =>
+    this.rotate(presented),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -101,7 +128,6 @@ export class PostgresSessionStore extends SessionStore {
     super();
     // With the package's own users table, a refresh costs one round trip: rotation and user in one statement.
     this.readsUser = users instanceof PostgresUserStore;
-    this.rotateStatement = this.readsUser ? PREPARED_ROTATE_READING_USER : PREPARED_ROTATE;
   }
 
   async create(
@@ -169,11 +195,8 @@ export class PostgresSessionStore extends SessionStore {
   }
 
   async refresh(sessionId: string, generation: number, policy: RefreshPolicy): Promise<RefreshOutcome> {
-    const [rotated] = await this.prepared<RotatedRowWithUser>(this.rotateStatement, [sessionId, generation, policy.idleTtl, policy.reuseGrace]);
-    if (rotated) {
-      const session = toRotated(rotated);
-      return this.readsUser ? { kind: 'rotated', session, user: userOf(rotated) } : { kind: 'rotated', session };
-    }
+    const rotated = await this.rotations.run({ sessionId, generation, policy });
+    if (rotated) return this.rotatedOutcome(rotated);
 
     return this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
       // Concurrent refreshes of one family queue here, so each sees the outcome of the one before.
@@ -198,8 +221,9 @@ export class PostgresSessionStore extends SessionStore {
       );
       switch (decision) {
         case 'rotate': {
-          const [row] = (await manager.query(ROTATE, [sessionId, generation, policy.idleTtl, policy.reuseGrace])) as RotatedRow[];
-          return { kind: 'rotated', session: toRotated(row) };
+          const presented = { sessionId, generation, policy };
+          const [row] = (await manager.query(this.rotationStatementFor(1).text, valuesOf(presented))) as RotatedRowWithUser[];
+          return this.rotatedOutcome(row);
         }
         case 'grace':
           return { kind: 'grace', session: await this.touch(manager, session.id) };
@@ -241,6 +265,31 @@ export class PostgresSessionStore extends SessionStore {
       [since],
     )) as RevocationRow[];
     return rows.map(toRevocation);
+  }
+
+  /** One statement for a batch of presented tokens: each gets its family's row if it rotated the family. */
+  private async rotate(presented: Presented[]): Promise<(RotatedRowWithUser | undefined)[]> {
+    const rows = await this.prepared<RotatedRowWithUser>(this.rotationStatementFor(presented.length), presented.flatMap(valuesOf));
+    // A family presented twice in one batch rotates once: the row goes to the first token of the generation it rotated.
+    const unclaimed = new Map(rows.map((row) => [row.id, row]));
+    return presented.map(({ sessionId, generation }) => {
+      const row = unclaimed.get(sessionId);
+      if (row?.generation !== generation + 1) return undefined;
+      unclaimed.delete(sessionId);
+      return row;
+    });
+  }
+
+  private rotationStatementFor(count: number): { name: string; text: string } {
+    return (this.rotationStatements[count] ??= {
+      name: `auth_rotate_${count}${this.readsUser ? '_reading_user' : ''}`,
+      text: rotationStatement(count, this.readsUser),
+    });
+  }
+
+  private rotatedOutcome(row: RotatedRowWithUser): RefreshOutcome {
+    const session = toRotated(row);
+    return this.readsUser ? { kind: 'rotated', session, user: userOf(row) } : { kind: 'rotated', session };
   }
 
   /** Runs a prepared statement on a client of the DataSource's pool, past TypeORM's per-query runner. */
@@ -303,7 +352,11 @@ function toRotated(row: RotatedRow): RotatedSession {
 }
 
 function userOf(row: RotatedRowWithUser): RotatingUser | null {
-  return row.user_found ? { roles: row.user_roles ?? [], disabledAt: row.user_disabled_at } : null;
+  return row.user_found ? { roles: row.user_roles ?? [], disabledAt: row.user_disabled_at ?? null } : null;
+}
+
+function valuesOf({ sessionId, generation, policy }: Presented): unknown[] {
+  return [sessionId, generation, policy.idleTtl, policy.reuseGrace];
 }
 
 interface RevocationRow {
