@@ -65,7 +65,10 @@ const CONFIG = {
   profileDir: process.env.BENCH_PROFILE_DIR, // keep the raw .cpuprofile files there
   algorithm: process.env.JWT_ALGORITHM ?? 'ES256',
 };
-CONFIG.deadlineMs = seconds('BENCH_DEADLINE', CONFIG.soakS + 270) * 1000; // the whole run, start-ups included
+// The soak's load runs this long before minute 1: the bounded caches (verified tokens, revoked
+// sessions) fill in about a minute, and minute 1 is to be compared with minute 5 at the same fill.
+CONFIG.soakWarmupS = Math.min(60, CONFIG.soakS / 5);
+CONFIG.deadlineMs = seconds('BENCH_DEADLINE', CONFIG.soakWarmupS + CONFIG.soakS + 270) * 1000; // the whole run, start-ups included
 CONFIG.fullLength =
   CONFIG.durationS === DEFAULTS.duration && CONFIG.loginS === DEFAULTS.login && CONFIG.soakS === DEFAULTS.soak && CONFIG.profileS === DEFAULTS.profile;
 
@@ -904,29 +907,16 @@ async function rowsScenario(service, user, databaseUrl) {
 async function soakScenario(service, users, soakS) {
   const label = 'Soak: mixed load';
   const client = httpClient(service.port, users.length);
-  const counts = { logins: 0, refreshes: 0, reads: 0, lists: 0, logouts: 0, revokedChecks: 0 };
   const failures = failureLog();
-  const samples = [{ t: 0, rss: serviceRssMb(service).mainMb }];
-  const started = performance.now();
-  const deadline = started + soakS * 1000;
-  const sampleEveryS = 10;
-  let ticks = 0;
-  const sampler = setInterval(() => {
-    ticks += 1;
-    const t = ticks * sampleEveryS;
-    const rss = serviceRssMb(service).mainMb;
-    samples.push({ t, rss });
-    log(`soak: ${t} s, RSS ${mb(rss)}; ${counts.logins} logins, ${counts.refreshes} refreshes, ${counts.reads} reads, ${counts.logouts} logouts so far`);
-  }, sampleEveryS * 1000);
   const expect = (response, status, what) => {
     if (response.status === status) return true;
     failures.add(`${what}: ${response.status} ${response.json?.code ?? response.text.slice(0, 120)}`);
     return false;
   };
-  log(`${label}: ${soakS} s, ${users.length} workers`);
-  const before = cpuSnapshot(service);
-  try {
-    await Promise.all(
+  const newCounts = () => ({ logins: 0, refreshes: 0, reads: 0, lists: 0, logouts: 0, revokedChecks: 0 });
+  // Every worker loops until `deadline`, counting what it did in `counts`.
+  const mixedLoad = (deadline, counts) =>
+    Promise.all(
       users.map(async (user) => {
         const live = () => performance.now() < deadline;
         while (live()) {
@@ -959,6 +949,30 @@ async function soakScenario(service, users, soakS) {
         }
       }),
     );
+  const warmupS = CONFIG.soakWarmupS;
+  const warmedFrom = serviceRssMb(service).mainMb;
+  log(`${label}: warm-up ${warmupS} s of the same load, then ${soakS} s, ${users.length} workers`);
+  const warmCounts = newCounts();
+  const counts = newCounts();
+  let samples = [];
+  let started = 0;
+  let sampler;
+  let before;
+  try {
+    await mixedLoad(performance.now() + warmupS * 1000, warmCounts);
+    samples = [{ t: 0, rss: serviceRssMb(service).mainMb }];
+    started = performance.now();
+    const sampleEveryS = 10;
+    let ticks = 0;
+    sampler = setInterval(() => {
+      ticks += 1;
+      const t = ticks * sampleEveryS;
+      const rss = serviceRssMb(service).mainMb;
+      samples.push({ t, rss });
+      log(`soak: ${t} s, RSS ${mb(rss)}; ${counts.logins} logins, ${counts.refreshes} refreshes, ${counts.reads} reads, ${counts.logouts} logouts so far`);
+    }, sampleEveryS * 1000);
+    before = cpuSnapshot(service);
+    await mixedLoad(started + soakS * 1000, counts);
   } finally {
     clearInterval(sampler);
     client.close();
@@ -985,7 +999,8 @@ async function soakScenario(service, users, soakS) {
     if (list.length) perMinute.push({ minute, ...window(`minute ${minute}`, list) });
   }
   const requests = counts.logins + counts.refreshes + counts.reads + counts.lists + counts.logouts + counts.revokedChecks;
-  const row = { label, soakS, elapsedS, workers: users.length, counts, requests, rate: requests / elapsedS, failures, samples, perMinute, baseline, final, last, growth: final.rss / baseline.rss - 1, cpu };
+  const warmup = { seconds: warmupS, rssBefore: warmedFrom, rssAfter: samples[0].rss, counts: warmCounts };
+  const row = { label, soakS, elapsedS, warmup, workers: users.length, counts, requests, rate: requests / elapsedS, failures, samples, perMinute, baseline, final, last, growth: final.rss / baseline.rss - 1, cpu };
   log(`${label}: RSS ${baseline.what} ${mb(baseline.rss)} → ${final.what} ${mb(final.rss)} (${pct(row.growth)}); ${int(row.rate)} req/s; ${failures.total} failures; CPU ${cpuText(cpu)}`);
   if (failures.total) problem(`${label}: ${failures.total} failures: ${failures.slice(0, 5).join('; ')}`);
   return row;
@@ -1282,7 +1297,7 @@ function report(results) {
   lines.push(`- Date: ${results.date}; run took ${results.tookS ?? '?'} s`);
   lines.push(`- Source: ${results.source}`);
   lines.push(`- Service: \`node dist/main.js\`, NODE_ENV=production with a fresh ${CONFIG.algorithm} key in JWT_PRIVATE_KEYS, LOG_LEVEL=warn, RATE_LIMIT=off, one process unless noted; reference: \`bench/bare-app.mjs\` (NestFactory + FastifyAdapter, one \`GET /hello\`, no globals); load generator on the same machine (autocannon ${CONFIG.connections} connections / undici / \`pg\`)`);
-  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row (the bare app and \`/health/live\` in ${CONFIG.turns} turns of ${+(CONFIG.durationS / CONFIG.turns).toFixed(2)} s), login ${CONFIG.loginS} s, soak ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
+  lines.push(`- Durations: ${CONFIG.warmupS} s warm-up + ${CONFIG.durationS} s per throughput row (the bare app and \`/health/live\` in ${CONFIG.turns} turns of ${+(CONFIG.durationS / CONFIG.turns).toFixed(2)} s), login ${CONFIG.loginS} s, soak ${CONFIG.soakWarmupS} s warm-up + ${CONFIG.soakS} s${CONFIG.profile ? `, profile ${CONFIG.profileS} s per route` : ''}`);
   lines.push(`- Load average (1 min) at start / end: ${results.loadBefore} / ${results.loadAfter}`);
   lines.push('');
   lines.push('### Targets (issue 9)', '');
@@ -1344,7 +1359,7 @@ function report(results) {
         ? `RSS by minute, mean / max of its 10 s samples: ${soak.perMinute.map((minute) => `${minute.minute}: ${mb(minute.rss)} / ${mb(minute.max)}`).join(', ')}`
         : `RSS ${soak.samples.map((sample) => `${sample.t} s ${mb(sample.rss)}`).join(', ')}`;
     lines.push(
-      `| ${soak.label} | ${int(soak.rate)} req/s | | | ${soak.failures.total} failed | | ${cpuCells(soak.cpu)} | ${soak.workers} workers, ${soak.elapsedS.toFixed(0)} s: ${int(soak.counts.logins)} logins, ${int(soak.counts.refreshes)} refreshes, ${int(soak.counts.reads)} claims reads, ${int(soak.counts.lists)} session lists, ${int(soak.counts.logouts)} logouts; ${rssText} (at the start ${mb(soak.samples[0].rss)}) |`,
+      `| ${soak.label} | ${int(soak.rate)} req/s | | | ${soak.failures.total} failed | | ${cpuCells(soak.cpu)} | ${soak.workers} workers, ${soak.elapsedS.toFixed(0)} s: ${int(soak.counts.logins)} logins, ${int(soak.counts.refreshes)} refreshes, ${int(soak.counts.reads)} claims reads, ${int(soak.counts.lists)} session lists, ${int(soak.counts.logouts)} logouts; ${rssText} (at the start ${mb(soak.samples[0].rss)}; before it ${soak.warmup.seconds} s of the same load: ${int(soak.warmup.counts.logins)} logins, ${int(soak.warmup.counts.reads)} claims reads, RSS ${mb(soak.warmup.rssBefore)} → ${mb(soak.warmup.rssAfter)}) |`,
     );
   }
   if (cluster?.skipped) lines.push(`| WEB_CONCURRENCY=${CONFIG.clusterWorkers} | skipped | | | | | | | | ${cluster.skipped} |`);
@@ -1507,7 +1522,7 @@ async function main(results) {
   await stopService(second);
 
   // --- the profile and the cluster when time allows, leaving the soak its time -----------------------
-  const soakNeedS = CONFIG.soakS + 30;
+  const soakNeedS = CONFIG.soakWarmupS + CONFIG.soakS + 30;
   const profileNeedS = 2 * (CONFIG.profileS + 1) + 15;
   if (!CONFIG.profile) {
     results.profile = { skipped: 'BENCH_PROFILE=0' };
@@ -1549,7 +1564,7 @@ async function main(results) {
 
   // --- the soak, last, on instance 1 -----------------------------------------------------------------
   // Never let the deadline abort the soak (and lose the whole report): shorten it, and say so.
-  const soakS = Math.max(10, Math.min(CONFIG.soakS, Math.floor(remainingS() - 25)));
+  const soakS = Math.max(10, Math.min(CONFIG.soakS, Math.floor(remainingS() - CONFIG.soakWarmupS - 25)));
   if (soakS < CONFIG.soakS) problem(`soak shortened to ${soakS} s of ${CONFIG.soakS} s by BENCH_DEADLINE`);
   results.soak = await soakScenario(first, users.soak, soakS);
   results.memory.afterSoak = serviceRssMb(first).mainMb;
