@@ -1,5 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './support/service-process.js';
 
 /** The compiled service as a real process (`npm test` builds it first). */
@@ -50,4 +54,27 @@ describe('the service process', () => {
     },
     60_000,
   );
+
+  it('gives every process that starts at once on a fresh data directory the same development secrets', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'secrets-race-'));
+    const dataDir = path.join(root, 'data');
+    // What the service does at start, in 12 processes at once: each prints the secrets it would use.
+    const script = `
+      import { loadConfiguration } from './dist/src/config/configuration.js';
+      import { withDevelopmentSecrets } from './dist/src/config/development-secret.js';
+      const options = withDevelopmentSecrets(loadConfiguration({ DATA_DIR: ${JSON.stringify(dataDir)}, JWT_ALGORITHM: 'HS256' }));
+      console.log(JSON.stringify([options.refreshTokenSecret, options.jwtSecret]));`;
+    try {
+      const outputs = await Promise.all(
+        Array.from({ length: 12 }, () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]).then(({ stdout }) => stdout.trim())),
+      );
+      expect(new Set(outputs).size).toBe(1);
+      const [refreshTokenSecret, jwtSecret] = JSON.parse(outputs[0]) as string[];
+      expect(refreshTokenSecret.length).toBeGreaterThanOrEqual(32);
+      expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
+      expect((await readdir(dataDir)).sort()).toEqual(['jwt-secret', 'refresh-token-secret']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuthModuleOptions, generatePrivateJwk } from '../auth/index.js';
 import type { Configuration } from './configuration.js';
@@ -14,15 +14,19 @@ function readOrCreateDevelopmentSecret(dataDir: string, fileName: string, create
     return readFileSync(path, 'utf8').trim();
   } catch {
     mkdirSync(dataDir, { recursive: true });
-    const secret = create();
-    // 'wx' so two processes starting at once keep the first one's secret.
+    // Written whole under a name of its own, then linked into place: no process ever reads a file still
+    // being written, and when several start at once the first link wins and every one reads its secret.
+    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, `${create()}\n`, { mode: 0o600 });
     try {
-      writeFileSync(path, `${secret}\n`, { flag: 'wx', mode: 0o600 });
-    } catch {
-      return readFileSync(path, 'utf8').trim();
+      chmodSync(draft, 0o600);
+      linkSync(draft, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(draft);
     }
-    chmodSync(path, 0o600);
-    return secret;
+    return readFileSync(path, 'utf8').trim();
   }
 }
 
