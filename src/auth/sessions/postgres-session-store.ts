@@ -222,8 +222,9 @@ export class PostgresSessionStore extends SessionStore {
       switch (decision) {
         case 'rotate': {
           const presented = { sessionId, generation, policy };
-          const [row] = (await manager.query(this.rotationStatementFor(1).text, valuesOf(presented))) as RotatedRowWithUser[];
-          return this.rotatedOutcome(row);
+          const [row] = (await manager.query(this.rotationStatementFor(1).text, valuesOf(presented))) as (RotatedRowWithUser | undefined)[];
+          // No row: the family reached its end in the microseconds since it was read (the row is locked).
+          return row ? this.rotatedOutcome(row) : { kind: 'expired', userId: session.user_id };
         }
         case 'grace':
           return { kind: 'grace', session: await this.touch(manager, session.id) };
