@@ -949,29 +949,26 @@ async function soakScenario(service, users, soakS) {
         }
       }),
     );
+  // Each worker catches its own failures, so the warm-up cannot throw past here.
   const warmupS = CONFIG.soakWarmupS;
   const warmedFrom = serviceRssMb(service).mainMb;
   log(`${label}: warm-up ${warmupS} s of the same load, then ${soakS} s, ${users.length} workers`);
   const warmCounts = newCounts();
+  await mixedLoad(performance.now() + warmupS * 1000, warmCounts);
   const counts = newCounts();
-  let samples = [];
-  let started = 0;
-  let sampler;
-  let before;
+  const samples = [{ t: 0, rss: serviceRssMb(service).mainMb }];
+  const started = performance.now();
+  const sampleEveryS = 10;
+  let ticks = 0;
+  const sampler = setInterval(() => {
+    ticks += 1;
+    const t = ticks * sampleEveryS;
+    const rss = serviceRssMb(service).mainMb;
+    samples.push({ t, rss });
+    log(`soak: ${t} s, RSS ${mb(rss)}; ${counts.logins} logins, ${counts.refreshes} refreshes, ${counts.reads} reads, ${counts.logouts} logouts so far`);
+  }, sampleEveryS * 1000);
+  const before = cpuSnapshot(service);
   try {
-    await mixedLoad(performance.now() + warmupS * 1000, warmCounts);
-    samples = [{ t: 0, rss: serviceRssMb(service).mainMb }];
-    started = performance.now();
-    const sampleEveryS = 10;
-    let ticks = 0;
-    sampler = setInterval(() => {
-      ticks += 1;
-      const t = ticks * sampleEveryS;
-      const rss = serviceRssMb(service).mainMb;
-      samples.push({ t, rss });
-      log(`soak: ${t} s, RSS ${mb(rss)}; ${counts.logins} logins, ${counts.refreshes} refreshes, ${counts.reads} reads, ${counts.logouts} logouts so far`);
-    }, sampleEveryS * 1000);
-    before = cpuSnapshot(service);
     await mixedLoad(started + soakS * 1000, counts);
   } finally {
     clearInterval(sampler);
